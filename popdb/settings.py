@@ -1,0 +1,54 @@
+"""One frozen settings object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from popdb.errors import ConfigError
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. `DATABASE_URL` unset means the embedded server under `home`."""
+
+    database_url: str | None
+    home: Path
+    log_level: str = "INFO"
+    max_upload_bytes: int = 512 * 1024 * 1024
+    secret_key: str | None = None
+    web_workers: int = 2
+    web_threads: int = 4
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Path(os.environ.get("POPDB_HOME") or "~/.local/share/popdb").expanduser()
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            home=home,
+            log_level=os.environ.get("POPDB_LOG_LEVEL", "INFO").upper(),
+            max_upload_bytes=_int("POPDB_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+            secret_key=os.environ.get("POPDB_SECRET_KEY") or None,
+            web_workers=_int("POPDB_WEB_WORKERS", 2),
+            web_threads=_int("POPDB_WEB_THREADS", 4),
+        )
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def uploads(self) -> Path:
+        return self.home / "uploads"
