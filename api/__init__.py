@@ -1,1 +1,106 @@
-"""api package."""
+"""The HTTP API and admin pages. The only package that imports Flask."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, g, request, send_from_directory
+from flask.typing import ResponseReturnValue
+from flask_smorest import Api
+from sqlalchemy.orm import Session
+
+from api import auth, errors, metrics
+from api import db as api_db
+from api.db import SessionFactory
+from popdb import db
+from popdb.settings import Settings
+
+log = logging.getLogger("popdb.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def create_app(
+    settings: Settings | None = None, *, session_factory: SessionFactory | None = None
+) -> Flask:
+    """Build the app. Tests pass `session_factory` to run each test in a rolled-back transaction."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="popdb",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        SECRET_KEY=settings.secret_key or uuid.uuid4().hex,
+        POPDB_SETTINGS=settings,
+        JSON_SORT_KEYS=False,
+    )
+    if session_factory is None:
+        maker = db.make_sessionmaker(db.get_engine(settings))
+
+        def session_factory() -> Session:
+            return maker()
+
+    api_db.init_app(app, session_factory)
+    _request_ids(app)
+    metrics.init_app(app)
+    auth.init_app(app)
+
+    api = Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    errors.init_app(app)  # after Api(): replaces flask-smorest's own error handler
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    app.extensions["popdb.api"] = api
+
+    from api.health.routes import blp as health
+    from api.me.routes import blp as me
+
+    app.register_blueprint(health)
+    api.register_blueprint(me)
+
+    assets = Path(swagger_ui_bundle.swagger_ui_path)
+
+    @app.get("/docs/assets/<path:name>", endpoint="docs_assets")
+    def _docs_assets(name: str) -> ResponseReturnValue:
+        return send_from_directory(assets, name)
+
+    return app
+
+
+def _request_ids(app: Flask) -> None:
+    @app.before_request
+    def _assign() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.t0 = time.perf_counter()
+
+    @app.after_request
+    def _stamp(response):  # type: ignore[no-untyped-def]
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        client = g.get("client")
+        log.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1),
+                "client_id": client.id if client is not None else None,
+            },
+        )
+        return response
+
+
+_DESCRIPTION = (
+    "National population registry. Authenticate with `Authorization: Bearer <api key>`. "
+    "Every error has the shape `{code, status, message, errors, request_id}`; every answer "
+    "carries an `X-Request-Id` header."
+)

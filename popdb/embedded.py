@@ -93,14 +93,18 @@ def ensure_running(pgdata: Path, database: str = DATABASE_NAME) -> str:
 def _create_database(url: str, database: str) -> None:
     import sqlalchemy as sa
 
-    admin = sa.create_engine(url.replace(f"/{database}?", "/postgres?"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        url.replace(f"/{database}?", "/postgres?"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as conn:
             exists = conn.scalar(
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": database}
             )
             if not exists:
-                conn.exec_driver_sql(f'CREATE DATABASE "{database}" ENCODING \'UTF8\' TEMPLATE template0')
+                conn.exec_driver_sql(
+                    f"CREATE DATABASE \"{database}\" ENCODING 'UTF8' TEMPLATE template0"
+                )
     finally:
         admin.dispose()
 

@@ -37,8 +37,8 @@ def upgrade() -> None:
     op.create_table(
         "admin_unit_change",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("old_code", sa.String(length=5), nullable=False),
-        sa.Column("old_name", sa.Text(), nullable=False),
+        sa.Column("old_code", sa.String(length=5), nullable=True),
+        sa.Column("old_name", sa.Text(), nullable=True),
         sa.Column("old_district", sa.Text(), nullable=True),
         sa.Column("old_province", sa.Text(), nullable=True),
         sa.Column("new_code", sa.String(length=5), nullable=False),

@@ -51,8 +51,8 @@ class AdminUnitChange(Base):
     __tablename__ = "admin_unit_change"
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    old_code: Mapped[str] = mapped_column(sa.String(5), index=True)
-    old_name: Mapped[str] = mapped_column(sa.Text)
+    old_code: Mapped[str | None] = mapped_column(sa.String(5), index=True)  # None: an uncoded area
+    old_name: Mapped[str | None] = mapped_column(sa.Text)
     old_district: Mapped[str | None] = mapped_column(sa.Text)
     old_province: Mapped[str | None] = mapped_column(sa.Text)
     new_code: Mapped[str] = mapped_column(sa.String(5), index=True)

@@ -28,7 +28,9 @@ def citizen_checks(prefix: str = "") -> tuple[sa.CheckConstraint, ...]:
     return (
         sa.CheckConstraint("sex IN (0, 1, 2)", name="sex_code"),
         sa.CheckConstraint("marital_status BETWEEN 0 AND 3", name="marital_status_code"),
-        sa.CheckConstraint("blood_group IN ('00', '01', '02', '03', '04')", name="blood_group_code"),
+        sa.CheckConstraint(
+            "blood_group IN ('00', '01', '02', '03', '04')", name="blood_group_code"
+        ),
         sa.CheckConstraint("ethnicity_code ~ '^[0-9]{2}$'", name="ethnicity_code_format"),
         sa.CheckConstraint("religion_code ~ '^[0-9]{2}$'", name="religion_code_format"),
         sa.CheckConstraint("nationality ~ '^[A-Z]{2}$'", name="nationality_format"),

@@ -10,9 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from popdb.models.base import Base, bigint_pk, created_at, pg_enum
 
-BATCH_STATUS = pg_enum(
-    "batch_status", "received", "validating", "loaded", "matched", "failed"
-)
+BATCH_STATUS = pg_enum("batch_status", "received", "validating", "loaded", "matched", "failed")
 SEVERITY = pg_enum("issue_severity", "warning", "error")
 
 

@@ -1,0 +1,93 @@
+"""Bearer-key authentication and role rules that deny by default.
+
+Every view declares who may call it with `@allow(...)` (or `@public`). A request to a view
+without a declaration is refused, and a test walks the URL map to keep it that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
+
+from api.db import get_session
+from api.errors import error_response
+from popdb.clients import authenticate
+from popdb.models import ApiClient
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC = "public"
+RULE_ATTR = "_popdb_roles"
+
+#: Views of libraries (static files, the OpenAPI document, Swagger UI) that anyone may read.
+PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
+
+
+def allow(*roles: str) -> Callable[[F], F]:
+    """Declare the roles that may call a view."""
+    assert roles and all(r in ("police", "agency", "admin") for r in roles), roles
+
+    def mark(view: F) -> F:
+        setattr(view, RULE_ATTR, frozenset(roles))
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    setattr(view, RULE_ATTR, frozenset({PUBLIC}))
+    return view
+
+
+def rule_for(app: Flask, endpoint: str) -> frozenset[str] | None:
+    if endpoint in PUBLIC_ENDPOINTS:
+        return frozenset({PUBLIC})
+    view = app.view_functions.get(endpoint)
+    # flask-smorest / MethodView: the rule may sit on the class or on the method.
+    rules = getattr(view, RULE_ATTR, None)
+    if rules is None and hasattr(view, "view_class"):
+        view_class = view.view_class
+        rules = getattr(view_class, RULE_ATTR, None)
+        if rules is None:
+            method = getattr(view_class, request.method.lower(), None) if request else None
+            rules = getattr(method, RULE_ATTR, None)
+    return rules
+
+
+def current_client() -> ApiClient:
+    client = g.get("client")
+    assert client is not None, "current_client() outside an authenticated view"
+    return client
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _authorize() -> ResponseReturnValue | None:
+        if request.endpoint is None:
+            return None  # 404/405: let routing answer
+        rules = rule_for(current_app, request.endpoint)
+        if rules is None:
+            return error_response(403, "forbidden", "This route has no access rule; denied.")
+        if PUBLIC in rules:
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return _unauthorized("Send `Authorization: Bearer <api key>`.")
+        client = authenticate(get_session(), key.strip())
+        if client is None:
+            return _unauthorized("The API key is not valid or was revoked.")
+        g.client = client
+        if client.role not in rules:
+            return error_response(
+                403, "forbidden", f"A {client.role} client may not call this route."
+            )
+        return None
+
+
+def _unauthorized(message: str) -> ResponseReturnValue:
+    response, status = error_response(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="popdb"'
+    return response, status

@@ -1,0 +1,73 @@
+"""One error shape for the whole API: {code, status, message, errors, request_id}.
+
+Domain errors are mapped here and nowhere else. A 500 never carries a trace or SQL text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+from popdb import errors as domain
+
+log = logging.getLogger(__name__)
+
+STATUS_OF: dict[type[domain.PopdbError], int] = {
+    domain.InvalidInput: 400,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.Conflict: 409,
+    domain.DatabaseUnavailable: 503,
+}
+
+
+def error_response(
+    status: int, code: str, message: str, errors: dict[str, Any] | None = None
+) -> ResponseReturnValue:
+    body = {
+        "code": code,
+        "status": status,
+        "message": message,
+        "errors": errors or {},
+        "request_id": g.get("request_id"),
+    }
+    return jsonify(body), status
+
+
+def _http_code(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        status = exc.code or 500
+        data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
+        errors = data["messages"] if isinstance(data, dict) and "messages" in data else {}
+        message = (
+            "The request is not valid: see `errors` for each field."
+            if status == 422
+            else (exc.description or exc.name)
+        )
+        response, code = error_response(status, _http_code(exc), message, errors)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            value = exc.get_response().headers.get(header)
+            if value:
+                response.headers[header] = value
+        return response, code
+
+    @app.errorhandler(domain.PopdbError)
+    def _domain(exc: domain.PopdbError) -> ResponseReturnValue:
+        status = next((s for t, s in STATUS_OF.items() if isinstance(exc, t)), 400)
+        return error_response(status, exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; quote the request_id."
+        )

@@ -1,0 +1,54 @@
+"""Prometheus metrics: request counts and latency by route template (never by raw path,
+which can carry a personal ID number). Under gunicorn, worker processes share a
+multiprocess directory so /metrics reports the whole server."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "popdb_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "popdb_http_request_seconds",
+    "Time to answer a request",
+    ["method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        if "started" in g:
+            LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)
+        return response
+
+
+def render() -> Response:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        payload = generate_latest(registry)
+    else:
+        from prometheus_client import REGISTRY
+
+        payload = generate_latest(REGISTRY)
+    return Response(payload, mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,5 @@
+"""`python -m popdb` is the `popdb` command."""
+
+from popdb.cli import main
+
+main()
