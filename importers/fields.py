@@ -1,0 +1,21 @@
+"""What a mapped row is: canonical field name → the text found for it and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One canonical field's raw text, the source column(s) it came from, and a format hint.
+
+    `format` is a strptime-style pattern from a mapping profile (e.g. "%Y%m%d") or None,
+    in which case validation tries the formats it knows.
+    """
+
+    value: str | None
+    columns: tuple[str, ...]
+    format: str | None = None
+
+
+MappedRow = dict[str, FieldValue]
