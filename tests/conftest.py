@@ -30,28 +30,50 @@ def _fresh_database(server_url: str, name: str) -> str:
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+        conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     admin.dispose()
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """A PostgreSQL server the tests may create databases on."""
-    external = os.environ.get("POPDB_TEST_DATABASE_URL")
-    if external:
-        yield external
+_STARTED_SERVER = pytest.StashKey[bool]()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the embedded server once, in the main process, so that pytest-xdist workers
+    share one server and none of them stops it while another still runs tests."""
+    if os.environ.get("POPDB_TEST_DATABASE_URL") or _is_xdist_worker(config):
         return
     pgdata = TEST_HOME / "pgdata"
-    was_running = embedded.status(pgdata).running
-    yield embedded.ensure_running(pgdata)
-    if not was_running and not os.environ.get("POPDB_TEST_KEEP_SERVER"):
-        embedded.stop(pgdata)
+    config.stash[_STARTED_SERVER] = not embedded.status(pgdata).running
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_STARTED_SERVER, False) and not os.environ.get("POPDB_TEST_KEEP_SERVER"):
+        embedded.stop(TEST_HOME / "pgdata")
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> str:
-    return _fresh_database(server_url, TEST_DB)
+def server_url() -> str:
+    """A PostgreSQL server the tests may create databases on."""
+    return os.environ.get("POPDB_TEST_DATABASE_URL") or embedded.ensure_running(
+        TEST_HOME / "pgdata"
+    )
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str, worker_id: str) -> str:
+    """One database per xdist worker ("master" without xdist)."""
+    return _fresh_database(server_url, f"{TEST_DB}_{worker_id}")
+
+
+@pytest.fixture
+def scratch_database_url(server_url: str, worker_id: str) -> str:
+    """An empty database of this test's own, for tests that migrate or run the CLI."""
+    return _fresh_database(server_url, f"popdb_scratch_{worker_id}")
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +98,9 @@ def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 
 def _session_on(connection: sa.Connection) -> Session:
-    return Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    return Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from popdb import migrate
-from tests.conftest import _fresh_database
 
 
 def test_migrations_have_exactly_one_head() -> None:
@@ -21,8 +20,8 @@ def test_revisions_are_numbered_in_order() -> None:
     assert revisions == [f"{i:04d}" for i in range(1, len(revisions) + 1)]
 
 
-def test_empty_to_head_one_down_and_back_leaves_no_drift(server_url: str) -> None:
-    engine = sa.create_engine(_fresh_database(server_url, "popdb_migrations_test"))
+def test_empty_to_head_one_down_and_back_leaves_no_drift(scratch_database_url: str) -> None:
+    engine = sa.create_engine(scratch_database_url)
     try:
         migrate.upgrade(engine)
         assert migrate.is_at_head(engine)

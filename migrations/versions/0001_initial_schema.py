@@ -281,6 +281,13 @@ def upgrade() -> None:
         sa.Column("sha256", sa.CHAR(length=64), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("mapping", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column(
+            "options",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'{}'::jsonb"),
+            nullable=False,
+        ),
+        sa.Column("stored_path", sa.Text(), nullable=True),
         sa.Column("collected_on", sa.Date(), nullable=False),
         sa.Column(
             "status",
@@ -370,11 +377,9 @@ def upgrade() -> None:
             ["person_id"], ["person.id"], name=op.f("fk_person_pin_person_id_person")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_person_pin")),
+        sa.UniqueConstraint("personal_id_number", name=op.f("uq_person_pin_personal_id_number")),
     )
     op.create_index(op.f("ix_person_pin_person_id"), "person_pin", ["person_id"], unique=False)
-    op.create_index(
-        op.f("ix_person_pin_personal_id_number"), "person_pin", ["personal_id_number"], unique=False
-    )
     op.create_table(
         "import_issue",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
@@ -650,7 +655,6 @@ def downgrade() -> None:
     op.drop_table("source_record")
     op.drop_index(op.f("ix_import_issue_batch_id"), table_name="import_issue")
     op.drop_table("import_issue")
-    op.drop_index(op.f("ix_person_pin_personal_id_number"), table_name="person_pin")
     op.drop_index(op.f("ix_person_pin_person_id"), table_name="person_pin")
     op.drop_table("person_pin")
     op.drop_index(op.f("ix_person_event_person_id"), table_name="person_event")

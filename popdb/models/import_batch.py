@@ -30,6 +30,10 @@ class ImportBatch(Base):
     sha256: Mapped[str] = mapped_column(sa.CHAR(64))
     size_bytes: Mapped[int] = mapped_column(sa.BigInteger)
     mapping: Mapped[dict[str, Any] | None]
+    #: reader options (encoding, delimiter, sheet) so a background worker can redo the read
+    options: Mapped[dict[str, Any]] = mapped_column(server_default=sa.text("'{}'::jsonb"))
+    #: where the uploaded file is kept (API uploads); the CLI reads the user's own path
+    stored_path: Mapped[str | None] = mapped_column(sa.Text)
     collected_on: Mapped[dt.date]
     status: Mapped[str] = mapped_column(BATCH_STATUS, server_default="received")
     failure_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -51,7 +51,8 @@ class PersonPin(Base):
 
     id: Mapped[bigint_pk]
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id"), index=True)
-    personal_id_number: Mapped[str] = mapped_column(sa.CHAR(12), index=True)
+    #: unique: a number belongs to one person for ever, even after it is cancelled
+    personal_id_number: Mapped[str] = mapped_column(sa.CHAR(12), unique=True)
     assigned_at: Mapped[created_at]
     retired_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -70,9 +70,10 @@ def test_a_wrong_method_is_405_with_allow(client) -> None:
 
 
 def test_a_callers_request_id_is_echoed_and_a_hostile_one_replaced(client) -> None:
-    assert client.get("/healthz", headers={"X-Request-Id": "abc-123"}).headers[
-        "X-Request-Id"
-    ] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-Id": "abc-123"}).headers["X-Request-Id"]
+        == "abc-123"
+    )
     replaced = client.get("/healthz", headers={"X-Request-Id": "<script>"}).headers["X-Request-Id"]
     assert replaced != "<script>" and len(replaced) == 32
 

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 
 from popdb import embedded, migrate
-from tests.conftest import _fresh_database
 
 
 def popdb(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
@@ -59,7 +58,10 @@ def test_two_processes_at_once_start_one_server(home: Path) -> None:
     env = _env(POPDB_HOME=str(home))
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "popdb", "db", "start"], env=env, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "popdb", "db", "start"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for _ in range(3)
     ]
@@ -73,9 +75,9 @@ def test_two_processes_at_once_start_one_server(home: Path) -> None:
 
 
 def test_clients_are_created_listed_and_revoked_against_an_external_database(
-    server_url: str,
+    scratch_database_url: str,
 ) -> None:
-    env = _env(DATABASE_URL=_fresh_database(server_url, "popdb_cli_test"))
+    env = _env(DATABASE_URL=scratch_database_url)
     created = popdb("clients", "create", "--name", "Commune police 00004", "--role", "police",
                     "--commune", "00004", env=env)  # fmt: skip
     assert created.returncode == 0, created.stderr
@@ -87,8 +89,8 @@ def test_clients_are_created_listed_and_revoked_against_an_external_database(
     assert '"active": false' in popdb("clients", "list", env=env).stdout
 
 
-def test_bad_input_gets_a_message_not_a_traceback(server_url: str) -> None:
-    env = _env(DATABASE_URL=_fresh_database(server_url, "popdb_cli_test"))
+def test_bad_input_gets_a_message_not_a_traceback(scratch_database_url: str) -> None:
+    env = _env(DATABASE_URL=scratch_database_url)
     done = popdb("clients", "create", "--name", "x", "--role", "police", env=env)
     assert done.returncode == 2
     assert "commune" in done.stderr and "Traceback" not in done.stderr
