@@ -60,10 +60,12 @@ def create_app(
     app.extensions["popdb.api"] = api
 
     from api.health.routes import blp as health
+    from api.imports.routes import blp as imports
     from api.me.routes import blp as me
 
     app.register_blueprint(health)
     api.register_blueprint(me)
+    api.register_blueprint(imports)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

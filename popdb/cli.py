@@ -6,12 +6,15 @@ with a one-line JSON summary on stdout, for scripts.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -86,8 +89,10 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
     from api.server import run_server  # noqa: I001 (after the environment is set)
 
     started_here = not settings.database_url and not embedded.status(settings.pgdata).running
+    import_worker: subprocess.Popen[bytes] | None = None
     try:
         prepare_database(settings).dispose()
+        import_worker = subprocess.Popen([sys.executable, "-m", "popdb", "worker"])
         click.echo(f"popdb serving on http://{host}:{port}  (docs: /docs)", err=True)
         run_server(
             settings,
@@ -97,9 +102,21 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
             metrics_dir=str(metrics_dir),
         )
     finally:
+        if import_worker is not None:
+            _stop_process(import_worker)
         if started_here:
             embedded.stop(settings.pgdata)
             click.echo("embedded PostgreSQL stopped", err=True)
+
+
+def _stop_process(process: subprocess.Popen[bytes], grace_seconds: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after a grace period (an interrupted import is rolled back)."""
+    process.terminate()
+    try:
+        process.wait(grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 # --- db ----------------------------------------------------------------------------------
@@ -239,3 +256,134 @@ def clients_rotate(ctx: click.Context, client_id: int) -> None:
     with session_for(ctx) as session:
         issued = client_service.rotate_key(session, client_id)
     emit({"client_id": issued.client_id, "api_key": issued.api_key})
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--commune", "commune_code", required=True, help="5-digit commune code")
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="mapping profile (JSON) for files not in the DC01 layout",
+)
+@click.option(
+    "--collected-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="collection date (YYYY-MM-DD) that picks the commune list; default today",
+)
+@click.option("--encoding", help="text encoding of a CSV file (detected when not given)")
+@click.option("--delimiter", help="CSV delimiter (detected when not given)")
+@click.option("--sheet", help="worksheet of an Excel file (default the first)")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="where to write the error report CSV (default FILE.errors.csv beside the file)",
+)
+@click.pass_context
+def import_file(
+    ctx: click.Context,
+    file: Path,
+    commune_code: str,
+    mapping: Path | None,
+    collected_on: dt.datetime | None,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+    report: Path | None,
+) -> None:
+    """Import a CSV or XLSX file of citizen records collected by one commune."""
+    from importers.batches import BatchRequest, register, summary
+    from importers.mapping import MappingError, load_profile
+    from importers.pipeline import run_batch
+    from importers.report import write_report
+    from popdb.errors import InvalidInput
+    from popdb.progress import Progress, estimate_rows
+
+    if delimiter == "\\t":
+        delimiter = "\t"
+    profile_json = None
+    if mapping is not None:
+        try:
+            load_profile(mapping)
+        except MappingError as exc:
+            raise InvalidInput(f"Bad mapping profile {mapping}: {exc}") from None
+        profile_json = json.loads(mapping.read_text(encoding="utf-8"))
+    options = {k: v for k, v in (("encoding", encoding), ("delimiter", delimiter),
+                                 ("sheet", sheet)) if v is not None}  # fmt: skip
+    request = BatchRequest(
+        path=file,
+        commune_code=commune_code,
+        mapping=profile_json,
+        collected_on=collected_on.date() if collected_on else None,
+        options=options,
+    )
+    settings = settings_of(ctx)
+    from popdb.bootstrap import prepare_database
+
+    engine = prepare_database(settings)
+    with db.session_scope(engine) as session:
+        batch, duplicate = register(session, request)
+        batch_id = batch.id
+        if duplicate:
+            out = summary(batch, duplicate=True)
+    if not duplicate:
+        progress = Progress(total=estimate_rows(file), enabled=sys.stderr.isatty())
+        try:
+            out = run_batch(lambda: db.session_scope(engine), batch_id, file, progress=progress)
+        finally:
+            progress.close()
+    out["error_report"] = None
+    if out["status"] in ("loaded", "matched") and (out["warnings"] or out["rejected"]):
+        report = report or file.with_name(file.name + ".errors.csv")
+        with db.session_scope(engine) as session:
+            write_report(session, batch_id, report)
+        out["error_report"] = str(report)
+    emit(out)
+    if out["status"] == "failed":
+        click.echo(f"error: {out['failure_reason']}", err=True)
+        sys.exit(1)
+
+
+# --- template ----------------------------------------------------------------------------
+
+
+@main.group("template")
+def template_group() -> None:
+    """Blank collection templates to hand to commune police."""
+
+
+@template_group.command("dc01")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def template_dc01(out: Path) -> None:
+    """Write a blank DC01 workbook with drop-down lists for the coded fields."""
+    from importers.template import write_dc01_template
+
+    write_dc01_template(out)
+    emit({"template": "dc01", "path": str(out)})
+
+
+# --- worker ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Load batches uploaded through the API, in the background (`popdb serve` runs one).
+
+    SIGTERM or Ctrl-C stops it after the batch in hand; killing it outright is safe too: the
+    batch's transaction is rolled back and the next worker starts it again.
+    """
+    import signal
+    import threading
+
+    from importers.worker import run_forever
+    from popdb.bootstrap import prepare_database
+
+    engine = prepare_database(settings_of(ctx))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(engine, lambda: db.session_scope(engine), stop=stop)

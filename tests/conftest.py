@@ -64,16 +64,28 @@ def server_url() -> str:
     )
 
 
+def _drop_database(server_url: str, name: str) -> None:
+    url = sa.make_url(server_url).set(database="postgres")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_url(server_url: str, worker_id: str) -> str:
-    """One database per xdist worker ("master" without xdist)."""
-    return _fresh_database(server_url, f"{TEST_DB}_{worker_id}")
+def database_url(server_url: str, worker_id: str, testrun_uid: str) -> Iterator[str]:
+    """One database per xdist worker and test run, so concurrent runs never share one."""
+    name = f"{TEST_DB}_{testrun_uid[:8]}_{worker_id}"
+    yield _fresh_database(server_url, name)
+    _drop_database(server_url, name)
 
 
 @pytest.fixture
-def scratch_database_url(server_url: str, worker_id: str) -> str:
+def scratch_database_url(server_url: str, worker_id: str, testrun_uid: str) -> Iterator[str]:
     """An empty database of this test's own, for tests that migrate or run the CLI."""
-    return _fresh_database(server_url, f"popdb_scratch_{worker_id}")
+    name = f"popdb_scratch_{testrun_uid[:8]}_{worker_id}"
+    yield _fresh_database(server_url, name)
+    _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="session")

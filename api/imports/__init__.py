@@ -1,0 +1,1 @@
+"""Police uploads: import batches, their status and their error reports."""

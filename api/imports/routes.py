@@ -1,0 +1,182 @@
+"""POST /api/v1/imports, GET /api/v1/imports[/{id}[/errors]]."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app, stream_with_context, url_for
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from api.auth import allow, current_client
+from api.db import get_session
+from api.imports.schemas import (
+    ImportListArgsSchema,
+    ImportListSchema,
+    ImportSummarySchema,
+    UploadFileSchema,
+    UploadFormSchema,
+)
+from importers.batches import BatchRequest, get_batch, register, summary
+from importers.report import report_lines
+from importers.worker import notify
+from popdb.errors import Forbidden, InvalidInput
+from popdb.models import ApiClient, ImportBatch
+from popdb.settings import Settings
+
+blp = Blueprint(
+    "imports",
+    __name__,
+    url_prefix="/api/v1/imports",
+    description="Police uploads of citizen records",
+)
+_SECURITY = [{"bearer": []}]
+
+
+def _settings() -> Settings:
+    return current_app.config["POPDB_SETTINGS"]
+
+
+def _check_commune(client: ApiClient, commune_code: str) -> None:
+    if client.role == "police" and commune_code != client.commune_code:
+        raise Forbidden(
+            f"This police client uploads and reads for commune {client.commune_code} only."
+        )
+
+
+def _with_report_url(batch: ImportBatch, out: dict[str, Any]) -> dict[str, Any]:
+    has_issues = batch.status in ("loaded", "matched") and (batch.warnings or batch.rejected)
+    out["error_report"] = (
+        url_for("imports.import_errors", batch_id=batch.id) if has_issues else None
+    )
+    return out
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(UploadFormSchema, location="form")
+@blp.arguments(UploadFileSchema, location="files")
+@blp.response(202, ImportSummarySchema)
+@blp.alt_response(200, schema=ImportSummarySchema, description="The same file was already loaded")
+@blp.alt_response(413, description="The file is larger than POPDB_MAX_UPLOAD_BYTES")
+@blp.doc(security=_SECURITY)
+@allow("police")
+def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
+    """Upload a CSV or XLSX batch; it is validated and loaded in the background.
+
+    Answers 202 with the batch to poll at `GET /api/v1/imports/{id}`, or 200 with
+    `duplicate_batch: true` when this commune already uploaded the very same file.
+    """
+    client = current_client()
+    commune_code = form.get("commune_code") or client.commune_code
+    _check_commune(client, commune_code)
+    mapping = None
+    if form.get("mapping"):
+        try:
+            mapping = json.loads(form["mapping"])
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"The mapping profile is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                f"column {exc.colno}.",
+                errors={"mapping": ["not valid JSON"]},
+            ) from None
+    upload = files["file"]
+    uploads = _settings().uploads
+    uploads.mkdir(parents=True, exist_ok=True)
+    stored = uploads / f"{dt.date.today():%Y%m%d}-{uuid.uuid4().hex}{_suffix(upload.filename)}"
+    upload.save(stored)
+    options = {k: form[k] for k in ("encoding", "delimiter", "sheet") if form.get(k)}
+    session = get_session()
+    try:
+        batch, duplicate = register(
+            session,
+            BatchRequest(
+                path=stored,
+                commune_code=commune_code,
+                file_name=Path(upload.filename or "upload").name,
+                mapping=mapping,
+                collected_on=form.get("collected_on"),
+                options=options,
+                client_id=client.id,
+                stored_path=str(stored),
+            ),
+        )
+        if duplicate:
+            stored.unlink(missing_ok=True)
+        else:
+            notify(session)
+        session.commit()
+    except BaseException:
+        stored.unlink(missing_ok=True)
+        raise
+    out = _with_report_url(batch, summary(batch, duplicate=duplicate))
+    location = {"Location": url_for("imports.import_status", batch_id=batch.id)}
+    return out, (200 if duplicate else 202), location
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ImportListArgsSchema, location="query")
+@blp.response(200, ImportListSchema)
+@blp.doc(security=_SECURITY)
+@allow("police", "admin")
+def list_imports(args: dict[str, Any]) -> ResponseReturnValue:
+    """Import batches, newest first; a police client sees its own commune's only."""
+    client = current_client()
+    query = sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(args["limit"] + 1)
+    if client.role == "police":
+        query = query.where(ImportBatch.commune_code == client.commune_code)
+    if args.get("status"):
+        query = query.where(ImportBatch.status == args["status"])
+    if args.get("after"):
+        query = query.where(ImportBatch.id < args["after"])
+    batches = list(get_session().scalars(query))
+    page = batches[: args["limit"]]
+    more = len(batches) > args["limit"]
+    return {
+        "items": [_with_report_url(b, summary(b)) for b in page],
+        "next": page[-1].id if more else None,
+    }
+
+
+@blp.route("/<int:batch_id>", methods=["GET"])
+@blp.response(200, ImportSummarySchema)
+@blp.doc(security=_SECURITY)
+@allow("police", "admin")
+def import_status(batch_id: int) -> ResponseReturnValue:
+    """A batch's status (received → validating → loaded → matched, or failed) and counts."""
+    batch = get_batch(get_session(), batch_id)
+    _check_commune(current_client(), batch.commune_code)
+    return _with_report_url(batch, summary(batch))
+
+
+@blp.route("/<int:batch_id>/errors", methods=["GET"])
+@blp.response(200, {"type": "string"}, content_type="text/csv")
+@blp.doc(security=_SECURITY)
+@allow("police", "admin")
+def import_errors(batch_id: int) -> ResponseReturnValue:
+    """The batch's error report as CSV: row number, source key, column, value, problem,
+    severity. Cells that a spreadsheet would run as formulas are neutralised."""
+    session = get_session()
+    batch = get_batch(session, batch_id)
+    _check_commune(current_client(), batch.commune_code)
+    name = f"import-{batch.id}-errors.csv"
+    body = stream_with_context(_with_bom(report_lines(session, batch.id)))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _with_bom(lines: Any) -> Any:
+    yield "\ufeff"  # Excel reads a UTF-8 CSV as Vietnamese only with the BOM
+    yield from lines
+
+
+def _suffix(filename: str | None) -> str:
+    suffix = Path(filename or "").suffix.lower()
+    return suffix if suffix in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm") else ""

@@ -1,0 +1,198 @@
+"""Read → map → validate → load one registered batch, with its status kept honest.
+
+`process` does the work inside the caller's transaction (all or nothing). `run_batch` is what
+the CLI and the background worker call: it moves the batch through received → validating →
+loaded in separate short transactions around that one long one, and records a failure with a
+reason the clerk can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from importers.batches import DONE, get_batch, summary
+from importers.errors import FileRejected
+from importers.limits import Limits
+from importers.loader import StagedRow, load
+from importers.mapping import MappingError, parse_profile, resolve_profile
+from importers.readers import open_table
+from importers.validate import RowValidator
+from popdb import admin_units
+from popdb.errors import Conflict
+from popdb.models import AdminUnit, ImportBatch
+
+log = logging.getLogger(__name__)
+
+#: Namespace of the advisory locks that keep two processes off one batch.
+LOCK_NAMESPACE = 0x1B0A
+PROGRESS_EVERY = 10_000
+
+Progress = Callable[[int], None]
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+class BatchBusy(Conflict):
+    code = "batch_busy"
+
+
+@dataclass(frozen=True)
+class ReferenceCodes:
+    """What the validator needs of the administrative units, read once per vintage."""
+
+    vintage: str
+    communes_in_force: frozenset[str]
+    known_codes: frozenset[str]
+    province_of: dict[str, str]
+
+
+def reference_codes(session: Session, on: dt.date) -> ReferenceCodes:
+    """Commune codes in force on `on`, every code of every vintage, and pre-2025 provinces."""
+    vintage = admin_units.vintage_in_force(on).key
+    rows = session.execute(
+        sa.select(AdminUnit.vintage, AdminUnit.level, AdminUnit.code, AdminUnit.province_code)
+    ).all()
+    pre_2025 = {v.key for v in admin_units.VINTAGES if v.has_districts}
+    province_of: dict[str, str] = {}
+    for v, level, code, province in sorted(rows):  # later vintages override earlier ones
+        if v in pre_2025 and level != "province":
+            province_of[code] = province
+    return ReferenceCodes(
+        vintage=vintage,
+        communes_in_force=frozenset(
+            code for v, level, code, _ in rows if v == vintage and level == "commune"
+        ),
+        known_codes=frozenset(code for _, _, code, _ in rows),
+        province_of=province_of,
+    )
+
+
+def process(
+    session: Session,
+    batch_id: int,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+    today: dt.date | None = None,
+) -> ImportBatch:
+    """Load the batch's file in the caller's transaction and mark it loaded.
+
+    Raises FileRejected or MappingError for a file that cannot be imported (the caller rolls
+    back and records the reason), BatchBusy when another process holds the batch.
+    """
+    locked = session.execute(
+        sa.select(sa.func.pg_try_advisory_xact_lock(LOCK_NAMESPACE, batch_id))
+    ).scalar_one()
+    if not locked:
+        raise BatchBusy(f"Import batch {batch_id} is being processed by another process.")
+    batch = get_batch(session, batch_id)
+    session.refresh(batch)
+    if batch.status in DONE:
+        return batch
+    options = batch.options or {}
+    profile = parse_profile(batch.mapping) if batch.mapping is not None else None
+    reference = reference_codes(session, batch.collected_on)
+    with open_table(
+        path,
+        encoding=options.get("encoding"),
+        delimiter=options.get("delimiter"),
+        sheet=options.get("sheet"),
+        **({"limits": limits} if limits else {}),
+    ) as table:
+        bound = resolve_profile(table.header, profile)
+        validator = RowValidator(
+            collected_on=batch.collected_on,
+            communes_in_force=reference.communes_in_force,
+            vintage=reference.vintage,
+            known_codes=reference.known_codes,
+            province_of=reference.province_of,
+            name_order=bound.profile.name_order,
+            today=today,
+        )
+
+        def staged() -> Iterator[StagedRow]:
+            for n, (row_number, raw) in enumerate(table.rows, 1):
+                result = validator.validate(row_number, bound.map_row(raw), bound.source_key(raw))
+                yield StagedRow(raw, result)
+                if progress is not None and n % PROGRESS_EVERY == 0:
+                    progress(n)
+
+        counts = load(session.connection(), batch_id, staged())
+        if progress is not None:
+            progress(counts.rows)
+        batch.options = {
+            **options,
+            "format": table.format,
+            "encoding": table.encoding,
+            "delimiter": table.delimiter,
+            "sheet": table.sheet,
+            "header": table.header,
+            "mapping_profile": bound.profile.name,
+            "unmapped_columns": bound.unmapped_columns,
+            "vintage": reference.vintage,
+            "notes": table.notes,
+        }
+    batch.rows, batch.accepted, batch.rejected = counts.rows, counts.accepted, counts.rejected
+    batch.warnings = counts.warnings
+    batch.status = "loaded"
+    batch.failure_reason = None
+    batch.finished_at = sa.func.now()
+    session.flush()
+    session.refresh(batch)
+    return batch
+
+
+def run_batch(
+    scope: SessionScope,
+    batch_id: int,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
+    """Validate and load a registered batch; return its summary, loaded or failed.
+
+    `scope()` opens one unit of work (a committed session in production, a savepoint in
+    tests). Status moves to validating in its own short transaction, so a client polling the
+    batch sees it while the long load runs.
+    """
+    with scope() as session:
+        batch = get_batch(session, batch_id)
+        if batch.status in DONE:
+            return summary(batch)
+        batch.status = "validating"
+        batch.started_at = sa.func.now()
+        batch.failure_reason = None
+    try:
+        with scope() as session:
+            batch = process(session, batch_id, path, progress=progress, limits=limits)
+            return summary(batch)
+    except BatchBusy:
+        raise
+    except (FileRejected, MappingError) as exc:
+        reason = exc.message if isinstance(exc, FileRejected) else str(exc)
+        _fail(scope, batch_id, reason)
+    except Exception:
+        log.exception("import batch failed", extra={"batch_id": batch_id})
+        _fail(scope, batch_id, "The import failed because of an internal error; it was logged. "
+              "Nothing from the file was kept; try again later.")  # fmt: skip
+        raise
+    with scope() as session:
+        return summary(get_batch(session, batch_id))
+
+
+def _fail(scope: SessionScope, batch_id: int, reason: str) -> None:
+    with scope() as session:
+        batch = get_batch(session, batch_id)
+        batch.status = "failed"
+        batch.failure_reason = reason
+        batch.finished_at = sa.func.now()

@@ -1,0 +1,507 @@
+"""Row validation: a mapped row becomes typed citizen columns, match keys and warnings.
+
+The rule of the registry: a row is rejected only when it identifies nobody (no name at all).
+Every other problem is a warning on the row, the field left empty in the typed columns, and
+the raw row is kept untouched beside it. Typed values are produced only when they satisfy the
+database's check constraints, so one odd cell can never fail a whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from importers.fields import FieldValue, MappedRow
+from popdb import codes, pin
+from popdb.dates import DateError, parse_date
+from popdb.text import canonical, clean, fold, join_name, looks_like_legacy_encoding, split_name
+
+Severity = Literal["warning", "error"]
+
+#: Typed columns of a record (the CitizenFields columns), in table order.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "full_name", "family_name", "middle_name", "given_name", "name_key", "name_fold",
+    "other_names", "dob_year", "dob_month", "dob_day", "sex", "personal_id_number",
+    "other_id_number", "birth_registration_place", "birth_registration_code", "hometown",
+    "hometown_code", "permanent_address", "permanent_commune_code", "current_address",
+    "current_commune_code", "ethnicity_code", "religion_code", "nationality", "marital_status",
+    "blood_group", "father_name", "father_id_number", "mother_name", "mother_id_number",
+    "spouse_name", "spouse_id_number", "household_head_relation", "phone", "email",
+)  # fmt: skip
+
+#: Longest text kept without a warning; longer values are kept too, but flagged.
+MAX_LENGTH = {"name": 100, "address": 300, "other": 100}
+_ADDRESS_FIELDS = ("permanent_address", "current_address", "birth_registration_place", "hometown")
+_PERSON_NAME_FIELDS = ("father_name", "mother_name", "spouse_name")
+_RELATIVE_ID_FIELDS = ("father_id_number", "mother_id_number", "spouse_id_number")
+_CODED: dict[str, tuple[str, Callable[[str | None], codes.Coded | None]]] = {
+    "sex": ("sex", codes.sex),
+    "ethnicity": ("ethnicity_code", codes.ethnicity),
+    "religion": ("religion_code", codes.religion),
+    "nationality": ("nationality", codes.nationality),
+    "marital_status": ("marital_status", codes.marital_status),
+    "blood_group": ("blood_group", codes.blood_group),
+    "household_head_relation": ("household_head_relation", codes.household_relation),
+}
+_DIGITS = re.compile(r"[0-9]+")
+_PHONE_JUNK = re.compile(r"[\s.\-()]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem on one row: what the error report and `source_record.warnings` show."""
+
+    field: str | None
+    column: str | None
+    value: str | None
+    code: str
+    message: str
+    severity: Severity = "warning"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "column": self.column,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+            "severity": self.severity,
+        }
+
+
+@dataclass
+class RowResult:
+    row_number: int
+    source_key: str | None
+    record: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
+    rejected: bool = False
+
+
+# Cached per distinct value: names, places and codes repeat heavily across a commune's rows.
+_canonical = lru_cache(maxsize=200_000)(canonical)
+_fold = lru_cache(maxsize=200_000)(fold)
+_legacy = lru_cache(maxsize=200_000)(looks_like_legacy_encoding)
+_coders = {name: lru_cache(maxsize=4096)(fn) for name, (_, fn) in _CODED.items()}
+
+
+@lru_cache(maxsize=200_000)
+def _split(full: str, order: str) -> tuple[str | None, str | None, str | None]:
+    parts = split_name(full, order=order)  # type: ignore[arg-type]
+    return parts.family, parts.middle, parts.given
+
+
+class RowValidator:
+    """Validates the rows of one batch.
+
+    `communes_in_force`: the 5-digit commune codes of the vintage in force on the batch's
+    collection date; `known_codes`: every province, district and commune code of any vintage
+    (birth registration and origin happened long before collection); `province_of`: pre-2025
+    commune and district code -> pre-2025 province code, to cross-check a personal ID
+    number's place digits against the place of birth registration.
+    """
+
+    def __init__(
+        self,
+        *,
+        collected_on: dt.date,
+        communes_in_force: Collection[str],
+        vintage: str,
+        known_codes: Collection[str] = frozenset(),
+        province_of: Mapping[str, str] | None = None,
+        name_order: Literal["family_first", "given_first"] = "family_first",
+        today: dt.date | None = None,
+    ) -> None:
+        self.collected_on = collected_on
+        self.communes_in_force = communes_in_force
+        self.vintage = vintage
+        self.known_codes = known_codes
+        self.province_of = province_of or {}
+        self.name_order = name_order
+        self.today = today or dt.date.today()
+
+    def validate(self, row_number: int, mapped: MappedRow, source_key: str | None) -> RowResult:
+        record: dict[str, Any] = dict.fromkeys(RECORD_COLUMNS)
+        result = RowResult(row_number, source_key, record)
+        issues = result.issues
+        get = mapped.get
+
+        if not self._names(get, record, issues):
+            result.rejected = True
+            return result
+        self._dob(get("dob"), record, issues)
+        for name, (column, _) in _CODED.items():
+            self._coded(name, column, get(name), record, issues)
+        self._pin(get("personal_id_number"), record, issues)
+        self._other_id(get("other_id_number"), record, issues)
+        for name in _ADDRESS_FIELDS + _PERSON_NAME_FIELDS + ("other_names",):
+            self._text(name, get(name), record, issues)
+        for name in _RELATIVE_ID_FIELDS:
+            self._relative_id(name, get(name), record, issues)
+        self._commune("permanent_commune_code", get("permanent_commune_code"), record, issues)
+        self._commune("current_commune_code", get("current_commune_code"), record, issues)
+        self._place_code("birth_registration_code", get("birth_registration_code"), record, issues)
+        self._place_code("hometown_code", get("hometown_code"), record, issues)
+        self._phone(get("phone"), record, issues)
+        self._email(get("email"), record, issues)
+        self._cross_check_pin(record, issues)
+        return result
+
+    # --- names ---------------------------------------------------------------------------
+
+    def _names(self, get: Any, record: dict[str, Any], issues: list[Issue]) -> bool:
+        full, family, middle, given = (
+            get(k) for k in ("full_name", "family_name", "middle_name", "given_name")
+        )
+        texts = {k: _value(v) for k, v in (("family_name", family), ("middle_name", middle),
+                                          ("given_name", given))}  # fmt: skip
+        full_text = clean(_value(full))
+        if not any(_has_letter(t) for t in (full_text, *texts.values())):
+            shown = [fv for fv in (full, family, middle, given) if fv is not None]
+            issues.append(
+                Issue(
+                    "full_name",
+                    _columns(shown[0]) if shown else None,
+                    _value(shown[0]) if shown else None,
+                    "no_name",
+                    "The row has no name, so it identifies nobody; it was not imported. "
+                    "Fill in the full name and upload the row again.",
+                    "error",
+                )
+            )
+            return False
+        parts = {k: clean(v) for k, v in texts.items()}
+        if any(parts.values()):
+            f, m, g = parts["family_name"], parts["middle_name"], parts["given_name"]
+            if full_text is None:
+                full_text = join_name(f, m, g)
+        else:
+            f, m, g = _split(full_text, self.name_order)  # type: ignore[arg-type]
+            if self.name_order == "given_first":
+                full_text = join_name(f, m, g)  # registry order: family name first
+        record.update(full_name=full_text, family_name=f, middle_name=m, given_name=g)
+        record["name_key"] = " ".join(_canonical(t) or "" for t in full_text.split())
+        record["name_fold"] = _fold(record["name_key"])
+        source = full if full is not None and full.value else (given or family or middle)
+        if _legacy(_value(source) or ""):
+            issues.append(
+                Issue(
+                    "full_name",
+                    _columns(source),
+                    _value(source),
+                    "legacy_encoding",
+                    "The name looks like text typed in an old Vietnamese font (TCVN3/VNI) and "
+                    "read as Unicode, e.g. 'NguyÔn' for 'Nguyễn'. Convert the file to Unicode "
+                    "and upload it again; this row will not match others until then.",
+                )  # fmt: skip
+            )
+        if len(full_text) > MAX_LENGTH["name"]:
+            issues.append(_too_long("full_name", source, MAX_LENGTH["name"]))
+        return True
+
+    # --- dates, codes, numbers ---------------------------------------------------------------
+
+    def _dob(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
+        text = _value(fv)
+        if text is None:
+            return
+        try:
+            date, warnings = parse_date(text, fv.format if fv else None, today=self.today)
+        except DateError as exc:
+            issues.append(Issue("dob", _columns(fv), text, exc.code, exc.message))
+            return
+        except ValueError as exc:  # a bad format in the mapping profile
+            issues.append(Issue("dob", _columns(fv), text, "bad_format", str(exc)))
+            return
+        record.update(dob_year=date.year, dob_month=date.month, dob_day=date.day)
+        for code in warnings:
+            issues.append(Issue("dob", _columns(fv), text, code, _DATE_WARNINGS.get(code, code)))
+        if (date.year, date.month or 1, date.day or 1) > (
+            self.collected_on.year,
+            self.collected_on.month,
+            self.collected_on.day,
+        ):
+            issues.append(
+                Issue(
+                    "dob",
+                    _columns(fv),
+                    text,
+                    "born_after_collection",
+                    f"The date of birth is after the collection date "
+                    f"{self.collected_on.isoformat()}.",
+                )  # fmt: skip
+            )
+
+    def _coded(
+        self,
+        name: str,
+        column: str,
+        fv: FieldValue | None,
+        record: dict[str, Any],
+        issues: list[Issue],
+    ) -> None:
+        text = _value(fv)
+        if text is None:
+            return
+        coded = _coders[name](text)
+        if coded is None:
+            return
+        record[column] = coded.code
+        if coded.warning:
+            code = "unrecognised_value" if coded.code is None else "loose_value"
+            issues.append(Issue(name, _columns(fv), text, code, coded.warning))
+
+    def _pin(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
+        text = _value(fv)
+        if text is None:
+            return
+        try:
+            info = pin.parse_pin(text, today=self.today, restore_leading_zeros=True)
+        except pin.PinError as exc:
+            issues.append(Issue("personal_id_number", _columns(fv), text, exc.code, exc.message))
+            return
+        record["personal_id_number"] = info.number
+        record["_pin"] = info
+        for code in info.warnings:
+            issues.append(
+                Issue("personal_id_number", _columns(fv), text, code, _PIN_WARNINGS.get(code, code))
+            )
+
+    def _cross_check_pin(self, record: dict[str, Any], issues: list[Issue]) -> None:
+        info = record.pop("_pin", None)
+        if info is None:
+            return
+        place = record["birth_registration_code"]
+        province = None
+        if place is not None:
+            province = place if len(place) == 2 else self.province_of.get(place)
+        for code in pin.cross_check(
+            info, birth_year=record["dob_year"], sex=record["sex"], birth_place_code=province
+        ):
+            if code == "birth_place_code_unrecognised":
+                continue  # reported by _place_code when it matters
+            issues.append(
+                Issue(
+                    "personal_id_number",
+                    None,
+                    info.number,
+                    code,
+                    _PIN_WARNINGS.get(code, code).format(year=info.birth_year),
+                )  # fmt: skip
+            )
+
+    def _other_id(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
+        text = clean(_value(fv))
+        if text is None:
+            return
+        digits = "".join(_DIGITS.findall(text))
+        if digits and len(digits) in (8, 9) and not _has_letter(text):
+            try:
+                number = pin.normalize_cmnd(digits)
+            except pin.PinError as exc:
+                issues.append(Issue("other_id_number", _columns(fv), text, exc.code, exc.message))
+                record["other_id_number"] = text
+                return
+            record["other_id_number"] = number
+            if pin.is_duplicated_cmnd(number):
+                issues.append(
+                    Issue(
+                        "other_id_number",
+                        _columns(fv),
+                        text,
+                        "cmnd_issued_twice",
+                        "This old ID card number lies in a range that was issued twice "
+                        "(Bà Rịa-Vũng Tàu and Đồng Nai); it will not be used to link records.",
+                    )  # fmt: skip
+                )
+            return
+        record["other_id_number"] = text  # a passport or other document: kept as written
+
+    def _relative_id(
+        self, name: str, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]
+    ) -> None:
+        text = clean(_value(fv))
+        if text is None:
+            return
+        try:
+            record[name] = pin.normalize_cmnd(text)
+            return
+        except pin.PinError:
+            pass
+        record[name] = text
+        issues.append(
+            Issue(
+                name,
+                _columns(fv),
+                text,
+                "unrecognised_id_number",
+                "This is neither a 12-digit personal identification number nor a 9-digit "
+                "identity card number; it is kept as written.",
+            )  # fmt: skip
+        )
+
+    # --- places --------------------------------------------------------------------------------
+
+    def _code_digits(
+        self, name: str, fv: FieldValue | None, widths: tuple[int, ...], issues: list[Issue]
+    ) -> str | None:
+        text = _value(fv)
+        if text is None:
+            return None
+        code = text.strip().replace(" ", "")
+        if code.endswith(".0"):  # a number cell written out by a spreadsheet
+            code = code[:-2]
+        if not (code.isascii() and code.isdigit()):
+            issues.append(
+                Issue(
+                    name,
+                    _columns(fv),
+                    text,
+                    "bad_code",
+                    "An administrative unit code is made of digits only (e.g. 00004).",
+                )  # fmt: skip
+            )
+            return None
+        if len(code) not in widths:
+            padded = code.zfill(widths[-1])
+            if len(code) < widths[-1] and len(padded) == widths[-1]:
+                issues.append(
+                    Issue(name, _columns(fv), text, "leading_zero_restored",
+                          f"The code lost its leading zeros in a spreadsheet; read as {padded}.")
+                )  # fmt: skip
+                return padded
+            issues.append(
+                Issue(name, _columns(fv), text, "bad_code",
+                      f"An administrative unit code has {' or '.join(map(str, widths))} digits.")
+            )  # fmt: skip
+            return None
+        return code
+
+    def _commune(
+        self, name: str, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]
+    ) -> None:
+        code = self._code_digits(name, fv, (5,), issues)
+        if code is None:
+            return
+        record[name] = code
+        if code not in self.communes_in_force:
+            elsewhere = (
+                " It exists in another list: check which date the code is from."
+                if code in self.known_codes
+                else ""
+            )
+            issues.append(
+                Issue(
+                    name,
+                    _columns(fv),
+                    _value(fv),
+                    "unknown_commune",
+                    f"Commune code {code} is not in the official list in force on "
+                    f"{self.collected_on.isoformat()} (list {self.vintage}).{elsewhere}",
+                )  # fmt: skip
+            )
+
+    def _place_code(
+        self, name: str, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]
+    ) -> None:
+        code = self._code_digits(name, fv, (2, 3, 5), issues)
+        if code is None:
+            return
+        record[name] = code
+        if self.known_codes and code not in self.known_codes:
+            issues.append(
+                Issue(
+                    name,
+                    _columns(fv),
+                    _value(fv),
+                    "unknown_unit",
+                    f"Code {code} is not a province, district or commune in any official list "
+                    "since 2020.",
+                )  # fmt: skip
+            )
+
+    # --- free text -------------------------------------------------------------------------------
+
+    def _text(
+        self, name: str, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]
+    ) -> None:
+        text = clean(_value(fv))
+        if text is None:
+            return
+        record[name] = text
+        limit = MAX_LENGTH["address" if name in _ADDRESS_FIELDS else "name"]
+        if len(text) > limit:
+            issues.append(_too_long(name, fv, limit))
+
+    def _phone(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
+        text = clean(_value(fv))
+        if text is None:
+            return
+        number = _PHONE_JUNK.sub("", text)
+        if number.startswith("+84"):
+            number = "0" + number[3:]
+        elif number.startswith("84") and len(number) == 11:
+            number = "0" + number[2:]
+        elif len(number) == 9 and number.isdigit() and number[0] != "0":
+            number = "0" + number  # a number cell lost its leading zero
+        if not (number.isascii() and number.isdigit() and len(number) == 10):
+            issues.append(
+                Issue("phone", _columns(fv), text, "unusual_phone",
+                      "A Vietnamese phone number has 10 digits (e.g. 0912345678); kept as written.")
+            )  # fmt: skip
+            number = text
+        record["phone"] = number
+
+    def _email(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
+        text = clean(_value(fv))
+        if text is None:
+            return
+        record["email"] = text.lower() if _EMAIL.fullmatch(text) else text
+        if not _EMAIL.fullmatch(text):
+            issues.append(
+                Issue("email", _columns(fv), text, "unusual_email",
+                      "This does not look like an e-mail address; kept as written.")
+            )  # fmt: skip
+
+
+_DATE_WARNINGS = {
+    "placeholder_jan_1": "1 January is often written when only the year of birth is known; "
+    "it is kept, but matched as a low-confidence date.",
+}
+_PIN_WARNINGS = {
+    "leading_zero_restored": "The number lost its leading zero(s) in a spreadsheet; restored.",
+    "abroad_code_unverified": "The first three digits are a code for a birth registered abroad; "
+    "the country table is not verified.",
+    "pin_birth_year_mismatch": "The personal ID number says the holder was born in {year}, "
+    "which differs from the date of birth.",
+    "pin_sex_mismatch": "The personal ID number's sex digit differs from the sex on the row.",
+    "pin_place_mismatch": "The personal ID number's place code differs from the province of "
+    "birth registration.",
+}
+
+
+def _value(fv: FieldValue | None) -> str | None:
+    if fv is None or fv.value is None:
+        return None
+    v = fv.value.strip()
+    return v or None
+
+
+def _columns(fv: FieldValue | None) -> str | None:
+    return " + ".join(fv.columns) if fv is not None and fv.columns else None
+
+
+def _has_letter(text: str | None) -> bool:
+    return bool(text) and any(ch.isalpha() for ch in text)  # type: ignore[union-attr]
+
+
+def _too_long(name: str, fv: FieldValue | None, limit: int) -> Issue:
+    return Issue(
+        name, _columns(fv), _value(fv), "too_long",
+        f"Longer than {limit} characters; kept, but check that columns were not run together.",
+    )  # fmt: skip

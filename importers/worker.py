@@ -1,0 +1,87 @@
+"""The background import worker: loads the batches uploaded through the API.
+
+An upload only stores the file and registers the batch (status received), then NOTIFYs this
+channel; the worker, a separate process started by `popdb serve` (or `popdb worker`), takes
+batches one at a time. Advisory locks keep two workers off one batch, and a batch left in
+"validating" by a killed worker is picked up again, because its lock died with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import threading
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from importers.limits import Limits
+from importers.pipeline import BatchBusy, SessionScope, run_batch
+from popdb.models import ImportBatch
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "popdb_imports"
+
+
+def notify(session: Session) -> None:
+    """Wake the workers once the caller's transaction commits (NOTIFY is transactional)."""
+    session.execute(sa.text(f"NOTIFY {CHANNEL}"))
+
+
+def pending(session: Session) -> list[tuple[int, str]]:
+    """Uploaded batches not yet loaded, oldest first: (id, stored file)."""
+    rows = session.execute(
+        sa.select(ImportBatch.id, ImportBatch.stored_path)
+        .where(
+            ImportBatch.status.in_(("received", "validating")),
+            ImportBatch.stored_path.is_not(None),
+        )
+        .order_by(ImportBatch.id)
+    ).all()
+    return [(batch_id, path) for batch_id, path in rows if path is not None]
+
+
+def process_pending(scope: SessionScope, *, limits: Limits | None = None) -> int:
+    """Load every pending batch this process can lock; return how many it finished."""
+    with scope() as session:
+        todo = pending(session)
+    done = 0
+    for batch_id, stored in todo:
+        try:
+            summary = run_batch(scope, batch_id, Path(stored), limits=limits)
+        except BatchBusy:
+            continue  # another worker has it
+        except Exception:
+            continue  # recorded as failed and logged by run_batch
+        log.info(
+            "import batch finished",
+            extra={"batch_id": batch_id, "status": summary["status"], "rows": summary["rows"]},
+        )
+        done += 1
+    return done
+
+
+def run_forever(
+    engine: sa.Engine,
+    scope: SessionScope,
+    *,
+    stop: threading.Event,
+    limits: Limits | None = None,
+    poll_seconds: float = 5.0,
+) -> None:
+    """Process pending batches, then sleep until a NOTIFY (or `poll_seconds`), until `stop`."""
+    raw = engine.raw_connection()
+    try:
+        raw.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
+        with raw.cursor() as cursor:
+            cursor.execute(f"LISTEN {CHANNEL}")
+        dbapi = raw.dbapi_connection
+        while not stop.is_set():
+            process_pending(scope, limits=limits)
+            if select.select([dbapi], [], [], poll_seconds) != ([], [], []):
+                dbapi.poll()
+                dbapi.notifies.clear()
+    finally:
+        raw.close()

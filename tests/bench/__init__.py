@@ -1,0 +1,1 @@
+"""Benchmarks: run on demand (scripts/bench), never part of the test suite."""
