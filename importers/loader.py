@@ -1,15 +1,17 @@
-"""The staging loader: validated rows stream through COPY into a temporary table, then one
-INSERT … SELECT promotes them into `source_record` and `import_issue`.
+"""The loader: validated rows stream through COPY into `source_record` inside the batch's one
+transaction, which is the staging area; their issues follow into `import_issue`.
 
 Everything happens on the caller's connection and inside the caller's transaction: if the
-process dies anywhere before the commit, PostgreSQL discards the staging table and every row
-with it, so there is never a half-loaded batch, and a retry starts from a clean slate.
+process dies anywhere before the commit, PostgreSQL discards every row it was given, so there
+is never a half-loaded batch, and a retry starts from a clean slate.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from importers.readers import RawRow
-from importers.validate import RECORD_COLUMNS, RowResult
+from importers.validate import RECORD_COLUMNS, Issue, RowResult
 
-STAGING = "import_staging"
-#: Staging columns, in COPY order: the row's identity, the raw row, then the typed columns.
-STAGING_COLUMNS: tuple[str, ...] = (
+#: Columns a row is copied with (after batch_id): its identity, the raw row, the typed columns.
+COPY_COLUMNS: tuple[str, ...] = (
     "row_number", "source_key", "raw", "status", "warnings", *RECORD_COLUMNS,
 )  # fmt: skip
 #: How much COPY text is handed to the driver at a time.
@@ -48,19 +49,24 @@ class StagedRow:
     result: RowResult
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+
+
 def _field(value: Any) -> str:
     if value is None:
         return _NULL
     if isinstance(value, str):
-        return value.translate(_ESCAPES)
+        # translate() is slow on non-ASCII text; most cells need no escaping at all.
+        return value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
     return str(value)
 
 
-def copy_line(row: StagedRow) -> str:
-    """One row in COPY text format, columns in `STAGING_COLUMNS` order."""
+def copy_line(batch_id: int, row: StagedRow) -> str:
+    """One row in COPY text format: the batch, then `COPY_COLUMNS` in order."""
     result = row.result
     record = result.record
     fields = [
+        str(batch_id),
         str(result.row_number),
         _field(result.source_key),
         _field(json.dumps(row.raw, ensure_ascii=False, separators=(",", ":"))),
@@ -103,76 +109,51 @@ class _LineReader(io.TextIOBase):
 
 
 def load(connection: sa.Connection, batch_id: int, rows: Iterable[StagedRow]) -> LoadCounts:
-    """Stage `rows` with COPY and promote them into `source_record` and `import_issue`.
+    """COPY `rows` into `source_record` and their issues into `import_issue`.
 
-    Also warns, set-wise in SQL, about source keys used by more than one row of the file.
-    The caller owns the transaction and commits it.
+    The caller's transaction is the staging area: nothing is visible to anyone else until it
+    commits, and nothing survives if it does not. Rows stream straight into their table, so
+    PostgreSQL stores and indexes them while Python validates the next ones. Issues are
+    spooled aside (to disk beyond a few MB) and copied after the rows.
     """
     counts = {"rows": 0, "accepted": 0, "rejected": 0, "warnings": 0}
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
 
     def lines() -> Iterator[str]:
         for row in rows:
+            result = row.result
             counts["rows"] += 1
-            if row.result.rejected:
-                counts["rejected"] += 1
-            else:
-                counts["accepted"] += 1
-            counts["warnings"] += sum(1 for i in row.result.issues if i.severity == "warning")
-            yield copy_line(row)
+            counts["rejected" if result.rejected else "accepted"] += 1
+            for issue in result.issues:
+                counts["warnings"] += issue.severity == "warning"
+                spool.write(issue_line(batch_id, result, issue))
+            yield copy_line(batch_id, row)
 
-    columns = ", ".join(STAGING_COLUMNS)
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS "
-        f"SELECT {columns} FROM source_record WITH NO DATA"
-    )
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.copy_expert(
-            f"COPY {STAGING} ({columns}) FROM STDIN", _LineReader(lines()), size=CHUNK_CHARS
-        )
-    finally:
-        cursor.close()
-    counts["warnings"] += _flag_repeated_source_keys(connection)
-    params = {"batch_id": batch_id}
-    connection.execute(
-        sa.text(
-            f"INSERT INTO source_record (batch_id, {columns}) "
-            f"SELECT :batch_id, {columns} FROM {STAGING} ORDER BY row_number"
-        ),
-        params,
-    )
-    connection.execute(
-        sa.text(
-            "INSERT INTO import_issue "
-            "(batch_id, row_number, source_key, column_name, value, problem, severity) "
-            "SELECT :batch_id, s.row_number, s.source_key, i->>'column', i->>'value', "
-            "i->>'message', (i->>'severity')::issue_severity "
-            f"FROM {STAGING} s CROSS JOIN LATERAL jsonb_array_elements(s.warnings) AS i "
-            "WHERE s.warnings <> '[]'::jsonb ORDER BY s.row_number"
-        ),
-        params,
-    )
-    connection.exec_driver_sql(f"DROP TABLE {STAGING}")
+    with spool:
+        _copy(connection, "source_record", ("batch_id", *COPY_COLUMNS), _LineReader(lines()))
+        spool.seek(0)
+        _copy(connection, "import_issue", ISSUE_COLUMNS, spool)
     return LoadCounts(**counts)
 
 
-def _flag_repeated_source_keys(connection: sa.Connection) -> int:
-    """Warn on every row whose source key an earlier row of the same file already used."""
-    return connection.execute(
-        sa.text(
-            f"""
-            WITH repeated AS (
-                SELECT source_key, min(row_number) AS first_row
-                FROM {STAGING} WHERE source_key IS NOT NULL
-                GROUP BY source_key HAVING count(*) > 1
-            )
-            UPDATE {STAGING} s
-            SET warnings = s.warnings || jsonb_build_array(jsonb_build_object(
-                'field', 'source_key', 'column', NULL, 'value', s.source_key,
-                'code', 'repeated_source_key', 'severity', 'warning',
-                'message', 'Row ' || r.first_row || ' of this file has the same source key.'))
-            FROM repeated r
-            WHERE s.source_key = r.source_key AND s.row_number <> r.first_row
-            """
+#: Columns an issue is copied with into `import_issue`.
+ISSUE_COLUMNS = (
+    "batch_id", "row_number", "source_key", "column_name", "value", "problem", "severity",
+)  # fmt: skip
+
+
+def issue_line(batch_id: int, result: RowResult, issue: Issue) -> str:
+    """One issue in COPY text format, columns in `ISSUE_COLUMNS` order."""
+    cells = (batch_id, result.row_number, result.source_key, issue.column, issue.value,
+             issue.message, issue.severity)  # fmt: skip
+    return "\t".join(_field(c) for c in cells) + "\n"
+
+
+def _copy(connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any) -> None:
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN", data, size=CHUNK_CHARS
         )
-    ).rowcount
+    finally:
+        cursor.close()

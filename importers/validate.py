@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 from importers.fields import FieldValue, MappedRow
@@ -36,8 +36,12 @@ RECORD_COLUMNS: tuple[str, ...] = (
 #: Longest text kept without a warning; longer values are kept too, but flagged.
 MAX_LENGTH = {"name": 100, "address": 300, "other": 100}
 _ADDRESS_FIELDS = ("permanent_address", "current_address", "birth_registration_place", "hometown")
-_PERSON_NAME_FIELDS = ("father_name", "mother_name", "spouse_name")
+_FREE_TEXT_FIELDS = (*_ADDRESS_FIELDS, "father_name", "mother_name", "spouse_name", "other_names")
 _RELATIVE_ID_FIELDS = ("father_id_number", "mother_id_number", "spouse_id_number")
+_COMMUNE_FIELDS = ("permanent_commune_code", "current_commune_code")
+_PLACE_CODE_FIELDS = ("birth_registration_code", "hometown_code")
+#: Distinct cells remembered per batch before the memo starts afresh (bounds memory).
+MEMO_SIZE = 200_000
 _CODED: dict[str, tuple[str, Callable[[str | None], codes.Coded | None]]] = {
     "sex": ("sex", codes.sex),
     "ethnicity": ("ethnicity_code", codes.ethnicity),
@@ -87,7 +91,6 @@ class RowResult:
 _canonical = lru_cache(maxsize=200_000)(canonical)
 _fold = lru_cache(maxsize=200_000)(fold)
 _legacy = lru_cache(maxsize=200_000)(looks_like_legacy_encoding)
-_coders = {name: lru_cache(maxsize=4096)(fn) for name, (_, fn) in _CODED.items()}
 
 
 @lru_cache(maxsize=200_000)
@@ -115,6 +118,7 @@ class RowValidator:
         known_codes: Collection[str] = frozenset(),
         province_of: Mapping[str, str] | None = None,
         name_order: Literal["family_first", "given_first"] = "family_first",
+        name_columns: str | None = None,
         today: dt.date | None = None,
     ) -> None:
         self.collected_on = collected_on
@@ -123,32 +127,52 @@ class RowValidator:
         self.known_codes = known_codes
         self.province_of = province_of or {}
         self.name_order = name_order
+        self.name_columns = name_columns  # the file's name column(s), for the no-name error
         self.today = today or dt.date.today()
+        # Field checks that depend on the cell alone, each memoised per distinct cell: a
+        # commune's rows repeat the same codes, places, dates and names over and over.
+        self._checks: list[tuple[str, Callable[[FieldValue, dict[str, Any], list[Issue]], None]]]
+        self._checks = [("dob", self._dob)]
+        self._checks += [(n, partial(self._coded, n, col)) for n, (col, _) in _CODED.items()]
+        self._checks += [
+            ("personal_id_number", self._pin),
+            ("other_id_number", self._other_id),
+            *((n, partial(self._text, n)) for n in _FREE_TEXT_FIELDS),
+            *((n, partial(self._relative_id, n)) for n in _RELATIVE_ID_FIELDS),
+            *((n, partial(self._commune, n)) for n in _COMMUNE_FIELDS),
+            *((n, partial(self._place_code, n)) for n in _PLACE_CODE_FIELDS),
+            ("phone", self._phone),
+            ("email", self._email),
+        ]
+        self._memo: dict[
+            tuple[str, FieldValue], tuple[tuple[tuple[str, Any], ...], tuple[Issue, ...]]
+        ]
+        self._memo = {}
 
     def validate(self, row_number: int, mapped: MappedRow, source_key: str | None) -> RowResult:
         record: dict[str, Any] = dict.fromkeys(RECORD_COLUMNS)
         result = RowResult(row_number, source_key, record)
         issues = result.issues
-        get = mapped.get
-
-        if not self._names(get, record, issues):
+        if not self._names(mapped.get, record, issues):
             result.rejected = True
             return result
-        self._dob(get("dob"), record, issues)
-        for name, (column, _) in _CODED.items():
-            self._coded(name, column, get(name), record, issues)
-        self._pin(get("personal_id_number"), record, issues)
-        self._other_id(get("other_id_number"), record, issues)
-        for name in _ADDRESS_FIELDS + _PERSON_NAME_FIELDS + ("other_names",):
-            self._text(name, get(name), record, issues)
-        for name in _RELATIVE_ID_FIELDS:
-            self._relative_id(name, get(name), record, issues)
-        self._commune("permanent_commune_code", get("permanent_commune_code"), record, issues)
-        self._commune("current_commune_code", get("current_commune_code"), record, issues)
-        self._place_code("birth_registration_code", get("birth_registration_code"), record, issues)
-        self._place_code("hometown_code", get("hometown_code"), record, issues)
-        self._phone(get("phone"), record, issues)
-        self._email(get("email"), record, issues)
+        memo = self._memo
+        for name, check in self._checks:
+            fv = mapped.get(name)
+            if fv is None:
+                continue
+            key = (name, fv)
+            done = memo.get(key)
+            if done is None:
+                found: dict[str, Any] = {}
+                problems: list[Issue] = []
+                check(fv, found, problems)
+                done = (tuple(found.items()), tuple(problems))
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[key] = done
+            record.update(done[0])
+            issues.extend(done[1])
         self._cross_check_pin(record, issues)
         return result
 
@@ -166,7 +190,7 @@ class RowValidator:
             issues.append(
                 Issue(
                     "full_name",
-                    _columns(shown[0]) if shown else None,
+                    _columns(shown[0]) if shown else self.name_columns,
                     _value(shown[0]) if shown else None,
                     "no_name",
                     "The row has no name, so it identifies nobody; it was not imported. "
@@ -186,7 +210,9 @@ class RowValidator:
                 full_text = join_name(f, m, g)  # registry order: family name first
         record.update(full_name=full_text, family_name=f, middle_name=m, given_name=g)
         record["name_key"] = " ".join(_canonical(t) or "" for t in full_text.split())
-        record["name_fold"] = _fold(record["name_key"])
+        record["name_fold"] = (
+            " ".join(f for f in (_fold(t) for t in record["name_key"].split()) if f) or None
+        )
         source = full if full is not None and full.value else (given or family or middle)
         if _legacy(_value(source) or ""):
             issues.append(
@@ -248,7 +274,7 @@ class RowValidator:
         text = _value(fv)
         if text is None:
             return
-        coded = _coders[name](text)
+        coded = _CODED[name][1](text)
         if coded is None:
             return
         record[column] = coded.code
@@ -504,4 +530,12 @@ def _too_long(name: str, fv: FieldValue | None, limit: int) -> Issue:
     return Issue(
         name, _columns(fv), _value(fv), "too_long",
         f"Longer than {limit} characters; kept, but check that columns were not run together.",
+    )  # fmt: skip
+
+
+def repeated_key(key: str, first_row: int) -> Issue:
+    """The warning on a row whose source key an earlier row of the same file already used."""
+    return Issue(
+        "source_key", None, key, "repeated_source_key",
+        f"Row {first_row} of this file has the same source key.",
     )  # fmt: skip
