@@ -47,8 +47,8 @@ def rule_for(app: Flask, endpoint: str) -> frozenset[str] | None:
     view = app.view_functions.get(endpoint)
     # flask-smorest / MethodView: the rule may sit on the class or on the method.
     rules = getattr(view, RULE_ATTR, None)
-    if rules is None and hasattr(view, "view_class"):
-        view_class = view.view_class
+    view_class = getattr(view, "view_class", None)
+    if rules is None and view_class is not None:
         rules = getattr(view_class, RULE_ATTR, None)
         if rules is None:
             method = getattr(view_class, request.method.lower(), None) if request else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -27,7 +27,7 @@ STATUS_OF: dict[type[domain.PopdbError], int] = {
 
 def error_response(
     status: int, code: str, message: str, errors: dict[str, Any] | None = None
-) -> ResponseReturnValue:
+) -> tuple[Response, int]:
     body = {
         "code": code,
         "status": status,

@@ -104,9 +104,6 @@ class _LineReader(io.TextIOBase):
         self._buffer = data[want:]
         return data[:want]
 
-    def readline(self, size: int | None = -1) -> str:  # pragma: no cover - COPY uses read()
-        return self.read(size)
-
 
 def load(connection: sa.Connection, batch_id: int, rows: Iterable[StagedRow]) -> LoadCounts:
     """COPY `rows` into `source_record` and their issues into `import_issue`.

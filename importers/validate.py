@@ -208,6 +208,7 @@ class RowValidator:
             f, m, g = _split(full_text, self.name_order)  # type: ignore[arg-type]
             if self.name_order == "given_first":
                 full_text = join_name(f, m, g)  # registry order: family name first
+        assert full_text is not None  # some part has a letter
         record.update(full_name=full_text, family_name=f, middle_name=m, given_name=g)
         record["name_key"] = " ".join(_canonical(t) or "" for t in full_text.split())
         record["name_fold"] = (

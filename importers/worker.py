@@ -12,6 +12,7 @@ import logging
 import select
 import threading
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -74,10 +75,11 @@ def run_forever(
     """Process pending batches, then sleep until a NOTIFY (or `poll_seconds`), until `stop`."""
     raw = engine.raw_connection()
     try:
-        raw.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
-        with raw.cursor() as cursor:
-            cursor.execute(f"LISTEN {CHANNEL}")
-        dbapi = raw.dbapi_connection
+        dbapi: Any = raw.dbapi_connection  # psycopg2: poll() and notifies
+        dbapi.set_isolation_level(0)  # autocommit: LISTEN takes effect at once
+        cursor = dbapi.cursor()
+        cursor.execute(f"LISTEN {CHANNEL}")
+        cursor.close()
         while not stop.is_set():
             process_pending(scope, limits=limits)
             if select.select([dbapi], [], [], poll_seconds) != ([], [], []):

@@ -35,7 +35,7 @@ blp = Blueprint(
     url_prefix="/api/v1/imports",
     description="Police uploads of citizen records",
 )
-_SECURITY = [{"bearer": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _settings() -> Settings:
@@ -73,6 +73,11 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
     """
     client = current_client()
     commune_code = form.get("commune_code") or client.commune_code
+    if commune_code is None:
+        raise InvalidInput(
+            "Say which commune the records are from (commune_code).",
+            errors={"commune_code": ["required"]},
+        )
     _check_commune(client, commune_code)
     mapping = None
     if form.get("mapping"):
