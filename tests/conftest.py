@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,18 @@ def session(connection: sa.Connection) -> Iterator[Session]:
     s = _session_on(connection)
     yield s
     s.close()
+
+
+@pytest.fixture
+def scope(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    """A unit of work, as code that commits sees it, made a savepoint of the test's transaction."""
+
+    @contextmanager
+    def unit() -> Iterator[Session]:
+        with session.begin_nested():
+            yield session
+
+    return unit
 
 
 @pytest.fixture

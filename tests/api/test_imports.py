@@ -5,11 +5,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy.orm import Session
 
 from api import create_app
 from importers.worker import pending, process_pending
@@ -23,15 +20,9 @@ def police(make_client):
 
 
 @pytest.fixture
-def work(session: Session):
+def work(scope):
     """Run the background worker's loop once, inside the test's transaction."""
-
-    @contextmanager
-    def unit() -> Iterator[Session]:
-        with session.begin_nested():
-            yield session
-
-    return lambda: process_pending(unit)
+    return lambda: process_pending(scope)
 
 
 def upload(client, headers, path, **form):

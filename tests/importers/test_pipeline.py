@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import openpyxl
@@ -23,18 +23,6 @@ from tests.support.dc01 import HEADERS, dc01_row, fake_rows, write_csv
 
 COMMUNE = "00004"
 Scope = Callable[[], AbstractContextManager[Session]]
-
-
-@pytest.fixture
-def scope(session: Session) -> Scope:
-    """A unit of work as a savepoint of the test's transaction."""
-
-    @contextmanager
-    def unit() -> Iterator[Session]:
-        with session.begin_nested():
-            yield session
-
-    return unit
 
 
 def import_file(session: Session, scope: Scope, path: Path, **kw: object) -> dict:
