@@ -79,6 +79,12 @@ def register(session: Session, request: BatchRequest) -> tuple[ImportBatch, bool
             raise InvalidInput(
                 f"Bad mapping profile: {exc}", errors={"mapping": [str(exc)]}
             ) from None
+    delimiter = request.options.get("delimiter")
+    if delimiter is not None and (len(delimiter) != 1 or delimiter in '"\r\n'):
+        raise InvalidInput(
+            f"The delimiter must be one character (such as , ; or a tab), not {delimiter!r}.",
+            errors={"delimiter": ["one character"]},
+        )
     sha = file_sha256(request.path)
     values = {
         "client_id": request.client_id,

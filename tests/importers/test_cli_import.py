@@ -46,6 +46,9 @@ def test_import_refuses_bad_arguments_with_a_message(scratch_database_url, tmp_p
     profile.write_text('{"fields": {"nom": "x"}}', encoding="utf-8")
     bad = popdb("import", str(path), "--commune", "00004", "--mapping", str(profile), env=env)
     assert bad.returncode == 2 and "nom" in bad.stderr and "Traceback" not in bad.stderr
+    delimiter = popdb("import", str(path), "--commune", "00004", "--delimiter", ";;", env=env)
+    assert delimiter.returncode == 2 and "delimiter" in delimiter.stderr
+    assert "Traceback" not in delimiter.stderr
 
 
 def test_an_unreadable_file_exits_1_with_the_reason(scratch_database_url, tmp_path) -> None:
