@@ -5,12 +5,12 @@ from popdb.models.audit import AuditEvent
 from popdb.models.base import Base
 from popdb.models.client import ApiClient
 from popdb.models.import_batch import ImportBatch, ImportIssue
-from popdb.models.match import MatchCandidate, MatchModel
+from popdb.models.match import MatchCandidate, MatchKey, MatchModel
 from popdb.models.person import Person, PersonEvent, PersonPin
 from popdb.models.source_record import SourceRecord
 
 __all__ = [
     "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
-    "ImportBatch", "ImportIssue", "MatchCandidate", "MatchModel", "Person", "PersonEvent",
-    "PersonPin", "SourceRecord",
+    "ImportBatch", "ImportIssue", "MatchCandidate", "MatchKey", "MatchModel", "Person",
+    "PersonEvent", "PersonPin", "SourceRecord",
 ]  # fmt: skip

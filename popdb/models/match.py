@@ -63,3 +63,36 @@ sa.Index(
     MatchCandidate.probability,
     postgresql_where=MatchCandidate.review_status.in_(["pending", "claimed"]),
 )
+
+
+class MatchKey(Base):
+    """A source record's match keys (dedup.features), computed once when the record is first
+    matched: blocking joins on these columns, and re-clustering reads them back instead of
+    normalising every name again. Derived data: rebuildable from source_record at any time."""
+
+    __tablename__ = "match_key"
+
+    record_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    family: Mapped[str | None] = mapped_column(sa.Text)
+    middle: Mapped[str | None] = mapped_column(sa.Text)
+    given: Mapped[str | None] = mapped_column(sa.Text)
+    family_fold: Mapped[str | None] = mapped_column(sa.Text)
+    middle_fold: Mapped[str | None] = mapped_column(sa.Text)
+    given_fold: Mapped[str | None] = mapped_column(sa.Text)
+    name_fold: Mapped[str | None] = mapped_column(sa.Text)
+    initials: Mapped[str | None] = mapped_column(sa.Text)
+    pin: Mapped[str | None] = mapped_column(sa.Text)
+    other_id: Mapped[str | None] = mapped_column(sa.Text)
+    birth_place: Mapped[str | None] = mapped_column(sa.Text)
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    commune: Mapped[str | None] = mapped_column(sa.Text)
+    father: Mapped[str | None] = mapped_column(sa.Text)
+    mother: Mapped[str | None] = mapped_column(sa.Text)
+    father_fold: Mapped[str | None] = mapped_column(sa.Text)
+    mother_fold: Mapped[str | None] = mapped_column(sa.Text)
+    dob_year: Mapped[int] = mapped_column(sa.SmallInteger)
+    dob_month: Mapped[int] = mapped_column(sa.SmallInteger)
+    dob_day: Mapped[int] = mapped_column(sa.SmallInteger)
+    sex: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -1,0 +1,153 @@
+"""Clustering: persons are clusters of records joined by automatic links, never by a chain
+of weak ones.
+
+Only pairs above the auto-link threshold join clusters, strongest first (so the best
+evidence shapes a cluster before a marginal link can). Before two clusters join, the whole
+of each is checked, not just the linking pair: the join is refused when the clusters hold
+different personal ID numbers, different sexes, birth years more than a year apart, a pair a
+reviewer called distinct, or a scored pair below the review threshold, or when both already
+are registered persons (merging two persons is an administrator's decision). A refused
+link goes to the review queue instead. So A–B and B–C cannot pull A and C together when A
+and C are twins told apart by their ID numbers, sex or a low score of their own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW
+from dedup.types import Frame, IntArray, Pairs
+
+
+@dataclass
+class _Cluster:
+    members: list[int]
+    pins: set[str]
+    sexes: set[int]
+    years: set[int]
+    person: int | None
+
+
+def _conflict(a: _Cluster, b: _Cluster) -> str | None:
+    if a.person is not None and b.person is not None:
+        return "two_persons"
+    if a.pins and b.pins and not (a.pins & b.pins):
+        return "different_pin"
+    if a.sexes and b.sexes and a.sexes != b.sexes:
+        return "different_sex"
+    if a.years and b.years and min(abs(x - y) for x in a.years for y in b.years) > 1:
+        return "different_birth_year"
+    return None
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """`labels[i]`: the cluster of record i (the position of its first member); `decision`
+    the per-pair decision after refused links were sent to review; `refused` why."""
+
+    labels: IntArray
+    decision: np.ndarray
+    refused: dict[int, str]
+
+
+def cluster(
+    frame: Frame,
+    pairs: Pairs,
+    probability: np.ndarray,
+    decision: np.ndarray,
+    *,
+    persons: np.ndarray | None = None,
+    cannot_link: Iterable[tuple[int, int]] = (),
+) -> Clustering:
+    """Cluster the records of `frame`. `persons` gives each record's current person id (or
+    -1): records of one person start in one cluster. `cannot_link` are position pairs a
+    reviewer called distinct."""
+    n = len(frame)
+    pins, sexes, years = frame["pin"], frame["sex"], frame["dob_year"]
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    clusters: dict[int, _Cluster] = {}
+
+    def get(i: int) -> _Cluster:
+        """A record's cluster, made on first use: most records never meet a link."""
+        c = clusters.get(i)
+        if c is None:
+            c = clusters[i] = _Cluster(
+                [i],
+                {pins[i]} if pins[i] is not None else set(),
+                {int(sexes[i])} if sexes[i] >= 0 else set(),
+                {int(years[i])} if years[i] > 0 else set(),
+                None if persons is None or persons[i] < 0 else int(persons[i]),
+            )
+        return c
+
+    def union(a: int, b: int) -> int:
+        big, small = (a, b) if len(get(a).members) >= len(get(b).members) else (b, a)
+        parent[small] = big
+        cb, cs = get(big), clusters.pop(small)
+        cb.members += cs.members
+        cb.pins |= cs.pins
+        cb.sexes |= cs.sexes
+        cb.years |= cs.years
+        cb.person = cb.person if cb.person is not None else cs.person
+        return big
+
+    if persons is not None:
+        first: dict[int, int] = {}
+        for i in np.flatnonzero(persons >= 0).tolist():
+            p = int(persons[i])
+            if p in first:
+                ra, rb = find(first[p]), find(i)
+                if ra != rb:
+                    union(ra, rb)
+            else:
+                first[p] = i
+
+    apart: dict[int, set[int]] = defaultdict(set)
+    for x, y in cannot_link:
+        apart[x].add(y)
+        apart[y].add(x)
+    # Only records that can join something need their "distinct" partners remembered.
+    linked = np.zeros(n, dtype=bool)
+    linked[pairs.left[decision == AUTO_LINK]] = True
+    linked[pairs.right[decision == AUTO_LINK]] = True
+    low = (decision == DISTINCT) & linked[pairs.left] & linked[pairs.right]
+    for x, y in zip(pairs.left[low].tolist(), pairs.right[low].tolist(), strict=True):
+        apart[x].add(y)
+        apart[y].add(x)
+
+    decision = decision.copy()
+    refused: dict[int, str] = {}
+    auto = np.flatnonzero(decision == AUTO_LINK)
+    order = auto[np.argsort(-probability[auto], kind="stable")]
+    for k in order.tolist():
+        ra, rb = find(int(pairs.left[k])), find(int(pairs.right[k]))
+        if ra == rb:
+            continue
+        a, b = get(ra), get(rb)
+        reason = _conflict(a, b)
+        if reason is None:
+            small, other = (a, rb) if len(a.members) <= len(b.members) else (b, ra)
+            if any(find(j) == other for i in small.members for j in apart.get(i, ())):
+                reason = "distinct_inside"
+        if reason is not None:
+            decision[k] = REVIEW
+            refused[k] = reason
+            continue
+        union(ra, rb)
+    labels = np.arange(n)
+    for i in np.flatnonzero(parent != labels).tolist():
+        labels[i] = find(i)
+    return Clustering(labels, decision, refused)

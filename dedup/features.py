@@ -1,0 +1,174 @@
+"""Normalization for matching: source-record columns → the match keys the engine compares.
+
+Names go through `popdb.text` (NFC, look-alikes, case, canonical tone placement; an ASCII
+fold as a second key for blocking and diacritic-less input). Dates stay partial. Numbers are
+digits only; a 9-digit CMND from a range issued twice weighs nothing. Addresses go through
+`dedup.address`. Every function memoises per distinct value: names and places repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from dedup.address import address_key
+from dedup.types import Frame
+from popdb import pin
+from popdb.text import canonical, fold
+
+#: String match keys, in the order of the `match_key` table.
+STR_COLUMNS: tuple[str, ...] = (
+    "family", "middle", "given", "family_fold", "middle_fold", "given_fold", "name_fold",
+    "initials", "pin", "other_id", "birth_place", "address", "commune",
+    "father", "mother", "father_fold", "mother_fold",
+)  # fmt: skip
+#: Integer match keys; 0 (dates) and -1 (sex) mean unknown.
+INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month", "dob_day", "sex")
+INT_UNKNOWN = {"dob_year": 0, "dob_month": 0, "dob_day": 0, "sex": -1}
+COLUMNS = STR_COLUMNS + INT_COLUMNS
+
+#: Match keys derived from others: a pair agreeing on the key agrees on these.
+DERIVED: dict[str, tuple[str, ...]] = {
+    "initials": ("family", "given", "family_fold", "given_fold"),
+    "name_fold": ("family_fold", "middle_fold", "given_fold", "family", "given", "middle"),
+    "family_fold": ("family_fold", "family"),
+    "given_fold": ("given_fold", "given"),
+    "father_fold": ("father_fold", "father"),
+    "mother_fold": ("mother_fold", "mother"),
+    "dob_year": ("dob_year", "dob_month", "dob_day"),
+}
+
+#: The source_record columns features are computed from.
+SOURCE_COLUMNS: tuple[str, ...] = (
+    "id", "family_name", "middle_name", "given_name", "dob_year", "dob_month", "dob_day",
+    "sex", "personal_id_number", "other_id_number", "birth_registration_code",
+    "birth_registration_place", "permanent_address", "current_address",
+    "permanent_commune_code", "current_commune_code", "father_name", "mother_name",
+)  # fmt: skip
+
+_CACHE = 500_000
+_canonical = lru_cache(maxsize=_CACHE)(canonical)
+_fold = lru_cache(maxsize=_CACHE)(fold)
+_address = lru_cache(maxsize=_CACHE)(address_key)
+
+
+@lru_cache(maxsize=_CACHE)
+def name_key(text: str | None) -> str | None:
+    """Canonical key of a name or name part, token by token (memoised per token)."""
+    if not text:
+        return None
+    keys = [_canonical(t) for t in text.split()]
+    return " ".join(k for k in keys if k) or None
+
+
+@lru_cache(maxsize=_CACHE)
+def name_fold(key: str | None) -> str | None:
+    """ASCII fold of a canonical key: blocking and diacritic-less input only."""
+    if not key:
+        return None
+    return _fold(key)
+
+
+@lru_cache(maxsize=_CACHE)
+def other_id_key(raw: str | None) -> str | None:
+    """Digits and letters of another document number, upper case; None for a CMND from a
+    range issued to two people (domain.md 2.4): it must never link records."""
+    if not raw:
+        return None
+    key = "".join(ch for ch in raw.upper() if ch.isalnum())
+    if not key:
+        return None
+    if key.isdigit() and len(key) == pin.CMND_LENGTH:
+        try:
+            if pin.is_duplicated_cmnd(key):
+                return None
+        except pin.PinError:
+            return key
+    return key
+
+
+def _initials(family_fold: str | None, given_fold: str | None) -> str | None:
+    if not family_fold or not given_fold:
+        return None
+    return family_fold[0] + given_fold[0]
+
+
+def features(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The match keys of one source record (a mapping with `SOURCE_COLUMNS`)."""
+    family = name_key(row["family_name"])
+    middle = name_key(row["middle_name"])
+    given = name_key(row["given_name"])
+    family_fold, given_fold = name_fold(family), name_fold(given)
+    full = " ".join(p for p in (family, middle, given) if p) or None
+    father, mother = name_key(row["father_name"]), name_key(row["mother_name"])
+    place = row["birth_registration_code"] or _address(row["birth_registration_place"])
+    return {
+        "family": family,
+        "middle": middle,
+        "given": given,
+        "family_fold": family_fold,
+        "middle_fold": name_fold(middle),
+        "given_fold": given_fold,
+        "name_fold": name_fold(full),
+        "initials": _initials(family_fold, given_fold),
+        "pin": row["personal_id_number"],
+        "other_id": other_id_key(row["other_id_number"]),
+        "birth_place": place,
+        "address": _address(row["permanent_address"] or row["current_address"]),
+        "commune": row["permanent_commune_code"] or row["current_commune_code"],
+        "father": father,
+        "mother": mother,
+        "father_fold": name_fold(father),
+        "mother_fold": name_fold(mother),
+        "dob_year": row["dob_year"] or 0,
+        "dob_month": row["dob_month"] or 0,
+        "dob_day": row["dob_day"] or 0,
+        "sex": -1 if row["sex"] is None else row["sex"],
+    }
+
+
+def frame_from_rows(ids: Sequence[int], rows: Iterable[Mapping[str, Any]]) -> Frame:
+    """A frame from already-computed match-key rows (mappings with `COLUMNS`), ids ascending."""
+    rows = list(rows)
+    columns: dict[str, np.ndarray] = {}
+    for name in STR_COLUMNS:
+        col = np.empty(len(rows), dtype=object)
+        col[:] = [r[name] for r in rows]
+        columns[name] = col
+    for name in INT_COLUMNS:
+        columns[name] = np.fromiter((r[name] for r in rows), dtype=np.int16, count=len(rows))
+    ids_array = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(ids_array, kind="stable")
+    if not np.all(order == np.arange(len(order))):
+        return Frame(ids_array, columns).take(order)
+    return Frame(ids_array, columns)
+
+
+def frame_from_columns(ids: Sequence[int], columns: Mapping[str, Sequence[Any]]) -> Frame:
+    """A frame from column lists (as read back from the `match_key` table)."""
+    out: dict[str, np.ndarray] = {}
+    for name in STR_COLUMNS:
+        col = np.empty(len(ids), dtype=object)
+        col[:] = list(columns[name])
+        out[name] = col
+    for name in INT_COLUMNS:
+        out[name] = np.asarray(columns[name], dtype=np.int16)
+    ids_array = np.asarray(ids, dtype=np.int64)
+    order = np.argsort(ids_array, kind="stable")
+    return Frame(ids_array[order], {k: v[order] for k, v in out.items()})
+
+
+def present(col: np.ndarray, name: str) -> np.ndarray:
+    """Which values of column `name` are known."""
+    if name in INT_UNKNOWN:
+        return np.asarray(col != INT_UNKNOWN[name])
+    return np.asarray([v is not None for v in col], dtype=bool)
+
+
+def fill_rate(frame: Frame, name: str) -> float:
+    """Share of records with a value in column `name`."""
+    col = frame[name]
+    return float(np.mean(present(col, name))) if len(col) else 0.0

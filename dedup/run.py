@@ -1,0 +1,235 @@
+"""One dedup run against the database: keys → frame → block → compare → score → cluster →
+persons. The only module of `dedup` that touches the database besides `store`.
+
+Incremental by default: only records not yet matched are compared, against the registry
+records that share a blocking key with them (found by SQL joins on the match keys, so a batch
+is matched without reading the whole registry). `rebuild` re-scores and re-clusters all.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from dedup import store
+from dedup.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
+from dedup.clustering import cluster
+from dedup.comparisons import comparisons_for, compute_gammas
+from dedup.features import INT_UNKNOWN
+from dedup.model import MatchModel, Thresholds
+from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW, decide, match_weights, tf_adjustments
+from dedup.training import train
+from dedup.types import Frame
+from popdb.persons import apply_clusters
+
+log = logging.getLogger(__name__)
+
+#: Distinct pairs are stored too when at least this probable (for explain and export);
+#: the mass of clearly different pairs is not.
+STORE_DISTINCT_ABOVE = 0.01
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class RunOptions:
+    rebuild: bool = False
+    retrain: bool = False
+    thresholds: Thresholds | None = None
+    rules: tuple[BlockingRule, ...] = DEFAULT_RULES
+    actor: str = "dedup"
+    seed: int = 0
+
+
+@dataclass
+class RunSummary:
+    records: int = 0
+    new_records: int = 0
+    keys_computed: int = 0
+    model_version: int | None = None
+    trained: bool = False
+    pairs: int = 0
+    pairs_per_rule: list[dict] = field(default_factory=list)
+    auto_links: int = 0
+    reviews: int = 0
+    distinct: int = 0
+    refused_links: int = 0
+    persons: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def active_model(connection: sa.Connection) -> tuple[int, int, MatchModel] | None:
+    """(id, version, model) of the active model, if any."""
+    row = connection.execute(
+        sa.text(
+            "SELECT id, version, params FROM match_model WHERE active ORDER BY version DESC LIMIT 1"
+        )  # fmt: skip
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1], MatchModel.from_params(row[2])
+
+
+def save_model(connection: sa.Connection, model: MatchModel, notes: str) -> tuple[int, int]:
+    """Store `model` as the next version and make it the active one."""
+    import json
+
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('popdb.match_model'))"))
+    connection.execute(sa.text("UPDATE match_model SET active = false WHERE active"))
+    row = connection.execute(
+        sa.text(
+            "INSERT INTO match_model (version, params, active, notes) SELECT "
+            "coalesce(max(version), 0) + 1, CAST(:params AS jsonb), true, :notes "
+            "FROM match_model RETURNING id, version"
+        ),
+        {"params": json.dumps(model.to_params(), ensure_ascii=False), "notes": notes},
+    ).one()
+    return row[0], row[1]
+
+
+def _related_query(rules: tuple[BlockingRule, ...]) -> str:
+    """Registry records sharing any rule's key with an unmatched record."""
+    parts = []
+    for rule in rules:
+        known = " AND ".join(
+            f"n.{c} <> {INT_UNKNOWN[c]}" if c in INT_UNKNOWN else f"n.{c} IS NOT NULL"
+            for c in rule.on
+        )
+        cols = ", ".join(f"n.{c}" for c in rule.on)
+        join = " AND ".join(f"k.{c} = n.{c}" for c in rule.on)
+        parts.append(
+            f"SELECT k.record_id FROM match_key k JOIN (SELECT DISTINCT {cols} FROM match_key n "
+            f"JOIN source_record s ON s.id = n.record_id WHERE NOT s.matched AND {known}) n "
+            f"ON {join}"
+        )
+    return " UNION ".join(parts)
+
+
+def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
+    """Match what is not yet matched (or everything with `rebuild`), in the caller's
+    transaction."""
+    summary = RunSummary()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        summary.seconds[name] = round(now - clock, 2)
+        clock = now
+
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('popdb.dedup'))"))
+    say("computing match keys")
+    summary.keys_computed = store.compute_missing_keys(connection)
+    lap("keys")
+    summary.new_records = (
+        connection.scalar(
+            sa.text("SELECT count(*) FROM source_record WHERE status = 'accepted' AND NOT matched")
+        )
+        or 0
+    )
+    if summary.new_records == 0 and not options.rebuild:
+        return summary
+
+    found = None if options.retrain else active_model(connection)
+    say("reading records")
+    if found is None or options.rebuild:
+        frame, persons, matched = store.load_frame(connection)
+    else:
+        connection.execute(sa.text(
+            f"CREATE TEMP TABLE dedup_related ON COMMIT DROP AS {_related_query(found[2].rules)}"
+        ))  # fmt: skip
+        frame, persons, matched = store.load_frame(
+            connection,
+            "NOT sr.matched OR k.record_id IN (SELECT record_id FROM dedup_related)",
+        )
+        connection.execute(sa.text("DROP TABLE dedup_related"))
+    summary.records = len(frame)
+    lap("read")
+    new = None if options.rebuild else ~matched
+    rules = found[2].rules if found is not None else options.rules
+
+    say(f"blocking {len(frame):,} records")
+    pairs, report = candidate_pairs(frame, rules, new=new)
+    summary.pairs = len(pairs)
+    summary.pairs_per_rule = report.as_dict()
+    lap("block")
+
+    if found is None:
+        comparisons = comparisons_for(frame)
+        say(f"comparing {len(pairs):,} pairs")
+        gammas = compute_gammas(frame, pairs, comparisons)
+        lap("compare")
+        say("training the model")
+        model = train(frame, pairs, comparisons, rules=rules, thresholds=options.thresholds,
+                      seed=options.seed, gammas=gammas)  # fmt: skip
+        model_id, version = save_model(connection, model, "trained without labels (EM)")
+        summary.trained = True
+        lap("train")
+    else:
+        model_id, version, model = found
+        if options.thresholds is not None:
+            model = model.with_thresholds(options.thresholds)
+        say(f"comparing {len(pairs):,} pairs")
+        gammas = compute_gammas(frame, pairs, model.comparisons)
+        lap("compare")
+    summary.model_version = version
+
+    scores = match_weights(gammas, model, tf_adjustments(model, frame, pairs, gammas))
+    decision = decide(gammas, scores, model)
+    lap("score")
+
+    say("clustering")
+    position = {int(i): k for k, i in enumerate(frame.ids.tolist())}
+    cannot = [
+        (position[a], position[b])
+        for a, b in store.reviewer_distinct_pairs(connection)
+        if a in position and b in position
+    ]
+    result = cluster(
+        frame, pairs, scores.probability, decision,
+        persons=None if options.rebuild else persons, cannot_link=cannot,
+    )  # fmt: skip
+    decision = result.decision
+    summary.refused_links = len(result.refused)
+    summary.auto_links = int((decision == AUTO_LINK).sum())
+    summary.reviews = int((decision == REVIEW).sum())
+    summary.distinct = int((decision == DISTINCT).sum())
+    lap("cluster")
+
+    say("writing pairs and persons")
+    if options.rebuild:  # scores no person decided are all replaced
+        connection.execute(sa.text("DELETE FROM match_candidate WHERE decided_by IS NULL"))
+    pending = result.labels[pairs.left] != result.labels[pairs.right]
+    keep = (decision != DISTINCT) | (scores.probability >= STORE_DISTINCT_ABOVE)
+    store.write_candidates(
+        connection, frame, pairs, gammas, scores, decision, pending,
+        model_id=model_id, rule_names=[r.name for r in rules],
+        comparisons=model.comparisons, keep=keep,
+    )  # fmt: skip
+    summary.persons = apply_clusters(
+        connection, _assignments(frame, result.labels, new), actor=options.actor
+    )
+    connection.execute(sa.text(
+        "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT EXISTS "
+        "(SELECT 1 FROM source_record sr WHERE sr.batch_id = b.id AND sr.status = 'accepted' "
+        "AND NOT sr.matched)"
+    ))  # fmt: skip
+    lap("write")
+    return summary
+
+
+def _assignments(frame: Frame, labels: np.ndarray, new: np.ndarray | None) -> list[tuple[int, int]]:
+    """(record id, cluster) for every record whose cluster holds a new record (all records on
+    a rebuild): clusters of old records only have nothing to change."""
+    touched = np.ones(len(frame), dtype=bool) if new is None else np.isin(labels, labels[new])
+    index = np.flatnonzero(touched)
+    return list(zip(frame.ids[index].tolist(), labels[index].tolist(), strict=True))

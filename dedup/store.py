@@ -1,0 +1,156 @@
+"""Where the engine meets the database: match keys in, frames out, scored pairs back.
+
+Bulk paths only (COPY and set-based SQL); the stages themselves never see a connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import sqlalchemy as sa
+
+from dedup.comparisons import Comparison
+from dedup.features import COLUMNS, INT_COLUMNS, SOURCE_COLUMNS, features, frame_from_columns
+from dedup.scoring import DECISIONS, REVIEW
+from dedup.types import Frame, Gammas, Pairs, Scores
+from popdb.bulk import copy_in, copy_out
+
+_INT_SOURCE = {"id", "dob_year", "dob_month", "dob_day", "sex"}
+
+
+def compute_missing_keys(connection: sa.Connection) -> int:
+    """Match keys for every accepted record that has none yet; returns how many."""
+    query = (
+        f"SELECT {', '.join('sr.' + c for c in SOURCE_COLUMNS)} FROM source_record sr "
+        "LEFT JOIN match_key k ON k.record_id = sr.id "
+        "WHERE k.record_id IS NULL AND sr.status = 'accepted' ORDER BY sr.id"
+    )
+
+    def rows() -> Iterator[list]:
+        for cells in copy_out(connection, query):
+            row = {
+                name: (int(v) if v is not None and name in _INT_SOURCE else v)
+                for name, v in zip(SOURCE_COLUMNS, cells, strict=True)
+            }
+            keys = features(row)
+            yield [row["id"], *(keys[c] for c in COLUMNS)]
+
+    return copy_in(connection, "match_key", ("record_id", *COLUMNS), rows())
+
+
+def load_frame(
+    connection: sa.Connection, where: str = "TRUE", params: dict | None = None
+) -> tuple[Frame, np.ndarray, np.ndarray]:
+    """Records (with match keys) satisfying `where` over `sr` (source_record) and `k`
+    (match_key): the frame, each record's person id (-1 for none) and its matched flag."""
+    query = sa.text(
+        f"SELECT k.record_id, {', '.join('k.' + c for c in COLUMNS)}, "
+        f"coalesce(sr.person_id, -1), sr.matched "
+        f"FROM match_key k JOIN source_record sr ON sr.id = k.record_id WHERE {where} "
+        "ORDER BY k.record_id"
+    )
+    compiled = query.bindparams(**(params or {})).compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+    )
+    rows = list(copy_out(connection, str(compiled)))
+    ids = [int(r[0]) for r in rows]  # type: ignore[arg-type]
+    columns: dict[str, list] = {}
+    for offset, name in enumerate(COLUMNS, start=1):
+        values = [r[offset] for r in rows]
+        columns[name] = [int(v) for v in values] if name in INT_COLUMNS else values  # type: ignore[arg-type]
+    frame = frame_from_columns(ids, columns)
+    persons = np.asarray([int(r[-2]) for r in rows], dtype=np.int64)  # type: ignore[arg-type]
+    matched = np.asarray([r[-1] == "t" for r in rows], dtype=bool)
+    return frame, persons, matched
+
+
+def write_candidates(
+    connection: sa.Connection,
+    frame: Frame,
+    pairs: Pairs,
+    gammas: Gammas,
+    scores: Scores,
+    decision: np.ndarray,
+    pending: np.ndarray,
+    *,
+    model_id: int,
+    rule_names: Sequence[str],
+    comparisons: Sequence[Comparison],
+    keep: np.ndarray,
+) -> int:
+    """Upsert the pairs selected by `keep` into match_candidate. A pair a person already
+    decided keeps that decision; others take the new score."""
+    connection.execute(
+        sa.text(
+            "CREATE TEMP TABLE dedup_pair (left_record_id bigint, right_record_id bigint, "
+            "blocking_rule text, gammas jsonb, match_weight float8, probability float8, "
+            "decision match_decision, review_status review_status) ON COMMIT DROP"
+        )
+    )
+    labels = [c.levels for c in comparisons]
+    index = np.flatnonzero(keep)
+
+    def rows() -> Iterator[list]:
+        for k in index.tolist():
+            g = gammas.matrix[k]
+            vector = {
+                name: (None if g[c] < 0 else labels[c][g[c]]) for c, name in enumerate(gammas.names)
+            }
+            yield [
+                int(frame.ids[pairs.left[k]]),
+                int(frame.ids[pairs.right[k]]),
+                rule_names[pairs.rule[k]],
+                json.dumps(vector, ensure_ascii=False),
+                round(float(scores.weight[k]), 4),
+                min(1.0, max(0.0, float(scores.probability[k]))),
+                DECISIONS[decision[k]],
+                "pending" if decision[k] == REVIEW and pending[k] else None,
+            ]
+
+    count = copy_in(
+        connection,
+        "dedup_pair",
+        (
+            "left_record_id",
+            "right_record_id",
+            "blocking_rule",
+            "gammas",
+            "match_weight",
+            "probability",
+            "decision",
+            "review_status",
+        ),  # fmt: skip
+        rows(),
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO match_candidate (left_record_id, right_record_id, model_id, "
+            "blocking_rule, gammas, match_weight, probability, decision, review_status) "
+            "SELECT left_record_id, right_record_id, :model_id, blocking_rule, gammas, "
+            "match_weight, probability, decision, review_status FROM dedup_pair "
+            "ON CONFLICT (left_record_id, right_record_id) DO UPDATE SET "
+            "model_id = excluded.model_id, blocking_rule = excluded.blocking_rule, "
+            "gammas = excluded.gammas, match_weight = excluded.match_weight, "
+            "probability = excluded.probability, decision = excluded.decision, "
+            "review_status = excluded.review_status, version = match_candidate.version + 1 "
+            "WHERE match_candidate.decided_by IS NULL"
+        ),
+        {"model_id": model_id},
+    )
+    connection.execute(sa.text("DROP TABLE dedup_pair"))
+    return count
+
+
+def reviewer_distinct_pairs(connection: sa.Connection) -> list[tuple[int, int]]:
+    """Record-id pairs people called distinct: never linked again by the engine."""
+    return [
+        (int(a), int(b))
+        for a, b in connection.execute(
+            sa.text(
+                "SELECT left_record_id, right_record_id FROM match_candidate "
+                "WHERE review_status = 'distinct'"
+            )
+        )
+    ]

@@ -1,0 +1,220 @@
+"""Training without labels: u from random pairs, m by expectation–maximisation over the
+candidate pairs, term frequencies from the data at hand; and a refinement from labels once
+reviewers have decided pairs."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from dedup.blocking import DEFAULT_RULES, BlockingRule
+from dedup.comparisons import Comparison, compute_gammas
+from dedup.model import MatchModel, Thresholds, starting_model
+from dedup.types import NULL_LEVEL, Frame, Gammas, Pairs
+
+log = logging.getLogger(__name__)
+
+#: Probabilities are kept inside [FLOOR, 1 - FLOOR]: a level never seen must not become an
+#: infinite weight.
+FLOOR = 1e-6
+#: Term-frequency tables keep the most common values; rarer ones get the floor frequency.
+TF_MAX_VALUES = 20_000
+
+
+def _level_shares(gamma: np.ndarray, levels: int, weights: np.ndarray | None = None) -> np.ndarray:
+    present = gamma != NULL_LEVEL
+    counts = np.bincount(
+        gamma[present].astype(np.int64),
+        weights=None if weights is None else weights[present],
+        minlength=levels,
+    ).astype(np.float64)
+    return counts
+
+
+def random_pairs(n: int, count: int, rng: np.random.Generator) -> Pairs:
+    """`count` distinct-record pairs drawn uniformly: almost all of them non-matches."""
+    if n < 2:
+        return Pairs.empty()
+    a = rng.integers(0, n, size=count)
+    b = rng.integers(0, n - 1, size=count)
+    b = np.where(b >= a, b + 1, b)
+    left, right = np.minimum(a, b), np.maximum(a, b)
+    return Pairs(left.astype(np.int64), right.astype(np.int64), np.zeros(count, np.int8))
+
+
+def estimate_u(
+    frame: Frame, comparisons: Sequence[Comparison], *, max_pairs: int, seed: int
+) -> tuple[np.ndarray, ...]:
+    """u: how often each level occurs between records drawn at random. Half a pseudo-count
+    per level keeps unseen levels (an equal ID number between strangers) finite."""
+    n = len(frame)
+    pairs = random_pairs(n, min(max_pairs, n * (n - 1)), np.random.default_rng(seed))
+    gammas = compute_gammas(frame, pairs, comparisons)
+    out = []
+    for index, comparison in enumerate(comparisons):
+        counts = _level_shares(gammas.matrix[:, index], len(comparison.levels)) + 0.5
+        out.append(np.clip(counts / counts.sum(), FLOOR, 1 - FLOOR))
+    return tuple(out)
+
+
+def expectation_maximisation(
+    gammas: Gammas,
+    model: MatchModel,
+    *,
+    fit_m: bool = True,
+    fit_u: bool = True,
+    iterations: int = 100,
+    tolerance: float = 1e-5,
+) -> tuple[MatchModel, float]:
+    """m, u and the prior of a candidate pair by EM over the candidate pairs (either of m
+    and u can be held). Returns the model and the expected number of matches."""
+    m = [x.copy() for x in model.m]
+    u = [x.copy() for x in model.u]
+    prior = model.prior
+    codes = gammas.matrix.astype(np.int64) + 1  # null -> 0
+    p = np.zeros(len(gammas))
+    for step in range(iterations):
+        log_odds = np.full(len(gammas), np.log2(prior / (1 - prior)))
+        for index in range(len(m)):
+            log_odds += np.r_[0.0, np.log2(m[index] / u[index])][codes[:, index]]
+        p = 1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60)))
+        change = 0.0
+        for index, comparison in enumerate(model.comparisons):
+            levels = len(comparison.levels)
+            targets = ([(m, p)] if fit_m else []) + ([(u, 1.0 - p)] if fit_u else [])
+            for table, weight in targets:
+                counts = _level_shares(gammas.matrix[:, index], levels, weight)
+                if counts.sum() <= 0:
+                    continue
+                new = np.clip(counts / counts.sum(), FLOOR, 1 - FLOOR)
+                change = max(change, float(np.abs(new - table[index]).max()))
+                table[index] = new
+        new_prior = float(np.clip(p.mean(), FLOOR, 1 - FLOOR))
+        change = max(change, abs(new_prior - prior))
+        prior = new_prior
+        if change < tolerance:
+            log.info("EM converged", extra={"iterations": step + 1})
+            break
+    return replace(model, m=tuple(m), u=tuple(u), prior=prior), float(p.sum())
+
+
+#: Pairs that are almost surely the same person, whatever the data: the same personal ID
+#: number; the same other document number; or the same family and given name (up to
+#: diacritics) and the same full date of birth. A comparison's m is read off the seeds of
+#: the rules that do not involve it.
+SEED_RULES: tuple[dict[str, int], ...] = (
+    {"personal_id_number": 0},
+    {"other_id_number": 0},
+    {"family_name": 1, "given_name": 1, "dob": 0},
+)
+#: Fewer seed pairs than this for a comparison and its starting m stays.
+MIN_SEEDS = 30
+
+
+def seed_m(gammas: Gammas, model: MatchModel) -> tuple[np.ndarray, ...]:
+    """m from seed pairs (`SEED_RULES`, each rule at or above the given level of every
+    comparison it names), never from the pairs a comparison itself selected.
+
+    Why not EM for m: the candidate pairs are full of households. Siblings agree on family
+    name, parents, address and birth place, and an unsupervised two-class model happily
+    makes "same household" its match class. Anchoring m on identity keeps the match class
+    what it must be; EM then learns u among blocked non-matches (`train`).
+    """
+    names = gammas.names
+    selected: list[tuple[set[str], np.ndarray]] = []
+    for rule in SEED_RULES:
+        if not all(name in names for name in rule):
+            continue
+        mask = np.ones(len(gammas), dtype=bool)
+        for name, level in rule.items():
+            g = gammas.column(name)
+            mask &= (g >= 0) & (g <= level)
+        selected.append((set(rule), mask))
+    m = list(model.m)
+    for index, comparison in enumerate(model.comparisons):
+        mask = np.zeros(len(gammas), dtype=bool)
+        for involved, seeds in selected:
+            if comparison.name not in involved:
+                mask |= seeds
+        counts = _level_shares(gammas.matrix[mask, index], len(comparison.levels))
+        if counts.sum() >= MIN_SEEDS:
+            counts += 0.5  # a level unseen among the seeds is rare, not impossible
+            m[index] = np.clip(counts / counts.sum(), FLOOR, 1 - FLOOR)
+    return tuple(m)
+
+
+def term_frequencies(
+    frame: Frame, comparisons: Sequence[Comparison]
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Relative frequency of each value of the term-frequency-adjusted comparisons, and the
+    expected frequency (Σ f²) the adjustment is relative to."""
+    tables: dict[str, dict[str, float]] = {}
+    expected: dict[str, float] = {}
+    for comparison in comparisons:
+        if comparison.tf_level is None:
+            continue
+        values = [v for v in frame[comparison.column] if v is not None]
+        if not values:
+            continue
+        counts = Counter(values)
+        total = len(values)
+        tables[comparison.name] = {
+            value: count / total for value, count in counts.most_common(TF_MAX_VALUES)
+        }
+        # The chance two random records agree on this field: the average the adjustment
+        # is taken against.
+        expected[comparison.name] = sum((c / total) ** 2 for c in counts.values())
+    return tables, expected
+
+
+def train(
+    frame: Frame,
+    pairs: Pairs,
+    comparisons: Sequence[Comparison],
+    *,
+    rules: Sequence[BlockingRule] = DEFAULT_RULES,
+    thresholds: Thresholds | None = None,
+    u_pairs: int = 1_000_000,
+    seed: int = 0,
+    gammas: Gammas | None = None,
+) -> MatchModel:
+    """A model trained on this data: u by sampling, term frequencies, m and prior by EM."""
+    start = starting_model(comparisons)
+    u = estimate_u(frame, comparisons, max_pairs=u_pairs, seed=seed)
+    tf, tf_expected = term_frequencies(frame, comparisons)
+    model = replace(
+        start, u=u, tf=tf, tf_expected=tf_expected, rules=tuple(rules),
+        thresholds=thresholds or Thresholds(),
+        trained_on={"records": len(frame), "pairs": len(pairs), "u_pairs": u_pairs,
+                    "seed": seed},
+    )  # fmt: skip
+    if gammas is None:
+        gammas = compute_gammas(frame, pairs, comparisons)
+    if len(gammas) >= MIN_TRAINING_PAIRS:
+        model = replace(model, m=seed_m(gammas, model))
+        model, _ = expectation_maximisation(gammas, model, fit_m=False)
+    return model
+
+
+#: Fewer candidate pairs than this and EM has nothing to learn from: the starting m and the
+#: random-pair u stay.
+MIN_TRAINING_PAIRS = 200
+
+
+def refine_with_labels(
+    model: MatchModel, gammas: Gammas, is_match: np.ndarray, *, strength: float = 100.0
+) -> MatchModel:
+    """m moved towards the level shares among pairs reviewers called matches; `strength` is
+    how many pairs the old estimate counts as, so a handful of decisions nudges the model
+    rather than replacing it. u stays: reviewed non-matches are look-alikes, not the random
+    pairs u describes."""
+    m = list(model.m)
+    for index, comparison in enumerate(model.comparisons):
+        counts = _level_shares(gammas.matrix[is_match, index], len(comparison.levels))
+        mixed = counts + strength * m[index]
+        m[index] = np.clip(mixed / mixed.sum(), FLOOR, 1 - FLOOR)
+    return replace(model, m=tuple(m))

@@ -1,0 +1,275 @@
+"""The engine's stages on frames small enough to check by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from dedup.blocking import BlockingRule, candidate_pairs
+from dedup.clustering import cluster
+from dedup.comparisons import (
+    DateComparison,
+    ExactComparison,
+    IdComparison,
+    NameComparison,
+    compute_gammas,
+)
+from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
+from dedup.model import MatchModel, Thresholds
+from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW, decide, match_weights, tf_adjustments
+from dedup.training import expectation_maximisation, refine_with_labels, seed_m
+from dedup.types import Gammas, Pairs
+
+
+def record(**fields: object) -> dict:
+    base = {c: None for c in ("family_name", "middle_name", "given_name", "dob_year",
+            "dob_month", "dob_day", "sex", "personal_id_number", "other_id_number",
+            "birth_registration_code", "birth_registration_place", "permanent_address",
+            "current_address", "permanent_commune_code", "current_commune_code",
+            "father_name", "mother_name")}  # fmt: skip
+    base.update(fields)
+    return features(base)
+
+
+def frame_of(*records: dict):
+    return frame_from_rows(list(range(1, len(records) + 1)), records)
+
+
+def pairs_of(*pairs: tuple[int, int]) -> Pairs:
+    left, right = zip(*pairs, strict=True)
+    return Pairs(np.array(left), np.array(right), np.zeros(len(pairs), np.int8))
+
+
+def test_names_are_keyed_canonically_and_folded_for_blocking():
+    a = record(family_name="NGUYỄN", middle_name="VĂN", given_name="HOÀ")
+    b = record(family_name="Nguyễn", middle_name="Văn", given_name="Hòa")
+    c = record(family_name="Nguyen", middle_name="Van", given_name="Hoa")
+    assert (a["family"], a["given"]) == (b["family"], b["given"]) == ("nguyễn", "hòa")
+    assert c["given"] == "hoa" != a["given"]
+    assert a["name_fold"] == c["name_fold"] == "nguyen van hoa"
+    assert a["initials"] == "nh"
+
+
+def test_a_cmnd_from_the_range_issued_twice_is_no_key():
+    assert record(other_id_number="271460000")["other_id"] is None
+    assert record(other_id_number="B 1234567")["other_id"] == "B1234567"
+
+
+def test_missing_values_use_the_unknown_markers():
+    keys = record(given_name="An")
+    assert {c: keys[c] for c in INT_UNKNOWN} == INT_UNKNOWN
+    assert set(keys) == set(COLUMNS)
+
+
+def test_blocking_gives_each_pair_once_ordered_and_tagged_with_its_first_rule():
+    frame = frame_of(
+        record(given_name="An", family_name="Lê", dob_year=1990, personal_id_number="001090000001"),
+        record(given_name="An", family_name="Lê", dob_year=1990, personal_id_number="001090000001"),
+        record(given_name="An", family_name="Lê", dob_year=1990),
+        record(given_name="Bình", family_name="Lê", dob_year=1990),
+    )
+    rules = [BlockingRule("pin", ("pin",)), BlockingRule("given_year", ("given_fold", "dob_year"))]
+    pairs, report = candidate_pairs(frame, rules)
+    got = sorted(zip(pairs.left.tolist(), pairs.right.tolist(), pairs.rule.tolist(), strict=True))
+    assert got == [(0, 1, 0), (0, 2, 1), (1, 2, 1)]
+    assert [(r.rule, r.pairs, r.new_pairs) for r in report.rules] == [
+        ("pin", 1, 1), ("given_year", 3, 2),
+    ]  # fmt: skip
+
+
+def test_a_giant_block_is_split_and_what_stays_too_big_is_reported():
+    families = ["Lê"] * 4 + ["Vũ"] * 2
+    people = [record(given_name="Hoa", dob_year=1970, family_name=f) for f in families]
+    frame = frame_of(*people)
+    rule = BlockingRule("given_year", ("given_fold", "dob_year"), max_block=3,
+                        split_by=("family_fold",))  # fmt: skip
+    pairs, report = candidate_pairs(frame, [rule])
+    assert sorted(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(4, 5)]
+    count = report.rules[0]
+    giant = (count.giant_blocks, count.records_in_giant_blocks, count.pairs_not_generated)
+    assert giant == (1, 4, 6)
+
+
+def test_incremental_blocking_keeps_only_pairs_touching_a_new_record():
+    frame = frame_of(*(record(given_name="An", dob_year=1990) for _ in range(3)))
+    pairs, _ = candidate_pairs(frame, [BlockingRule("g", ("given_fold", "dob_year"))],
+                               new=np.array([False, False, True]))  # fmt: skip
+    assert sorted(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 2), (1, 2)]
+
+
+def test_name_levels_tell_exact_from_folded_and_similar():
+    frame = frame_of(
+        record(given_name="Hòa"),
+        record(given_name="Hoà"),
+        record(given_name="Hoa"),
+        record(given_name="Hoan"),
+        record(given_name="Long"),
+        record(),
+    )
+    comparison = NameComparison("given_name", "given", fold_column="given_fold")
+    gamma = comparison.gammas(frame, np.array([0, 0, 0, 0, 0]), np.array([1, 2, 3, 4, 5]))
+    labels = [comparison.levels[g] if g >= 0 else None for g in gamma]
+    assert labels == ["exact", "exact_fold", "jaro_winkler_0.92", "else", None]
+
+
+def test_date_levels_handle_partial_dates_swaps_and_placeholders():
+    d = [
+        record(dob_year=1985, dob_month=3, dob_day=5),
+        record(dob_year=1985, dob_month=3, dob_day=5),
+        record(dob_year=1985),
+        record(dob_year=1985, dob_month=5, dob_day=3),
+        record(dob_year=1985, dob_month=3, dob_day=6),
+        record(dob_year=1985, dob_month=1, dob_day=1),
+        record(dob_year=1985, dob_month=8, dob_day=20),
+        record(dob_year=1986, dob_month=3, dob_day=5),
+        record(dob_year=1950),
+    ]
+    comparison = DateComparison("dob")
+    gamma = comparison.gammas(frame_of(*d), np.zeros(8, int), np.arange(1, 9))
+    assert [comparison.levels[g] for g in gamma] == [
+        "exact", "compatible", "day_month_swapped", "one_day_off", "compatible", "same_year",
+        "one_year_off", "else",
+    ]  # fmt: skip
+
+
+def test_id_levels_catch_one_wrong_digit_and_a_transposition():
+    frame = frame_of(*(record(personal_id_number=p) for p in
+                       ("001090000123", "001090000123", "001090000124", "001090000132",
+                        "079303000999")))  # fmt: skip
+    comparison = IdComparison("personal_id_number", "pin")
+    gamma = comparison.gammas(frame, np.zeros(4, int), np.arange(1, 5))
+    levels = [comparison.levels[g] for g in gamma]
+    assert levels == ["exact", "one_digit_off", "transposition", "else"]
+
+
+def _sex_model(m: list[float], u: list[float], prior: float = 0.5) -> MatchModel:
+    return MatchModel((ExactComparison("sex", "sex"),), (np.array(m),), (np.array(u),), prior)
+
+
+def test_a_bayes_factor_of_five_is_a_weight_of_log2_5():
+    model = _sex_model([0.5, 0.5], [0.1, 0.9])  # exact: m/u = 0.5/0.1 = 5.0
+    gammas = Gammas(("sex",), np.array([[0], [1], [-1]], dtype=np.int8))
+    scores = match_weights(gammas, model)
+    assert scores.contributions[0, 0] == pytest.approx(np.log2(5.0))
+    assert scores.weight[0] == pytest.approx(np.log2(5.0))  # prior 0.5 weighs nothing
+    assert scores.probability[0] == pytest.approx(5.0 / 6.0)
+    assert scores.contributions[1, 0] == pytest.approx(np.log2(0.5 / 0.9))
+    assert scores.weight[2] == 0.0 and scores.probability[2] == 0.5  # null level: no evidence
+
+
+def test_term_frequency_makes_a_common_name_weaker_evidence():
+    frame = frame_of(*(record(family_name=f) for f in ("Nguyễn", "Nguyễn", "Âu Dương", "Âu Dương")))
+    comparison = NameComparison("family_name", "family", tf=True)
+    model = MatchModel((comparison,), (np.array([0.9, 0.05, 0.04, 0.01]),),
+                       (np.array([0.05, 0.05, 0.1, 0.8]),), 0.5,
+                       tf={"family_name": {"nguyễn": 0.4, "âu dương": 0.001}},
+                       tf_expected={"family_name": 0.2})  # fmt: skip
+    pairs = pairs_of((0, 1), (2, 3))
+    gammas = compute_gammas(frame, pairs, [comparison])
+    adjust = tf_adjustments(model, frame, pairs, gammas)
+    assert adjust[0, 0] == pytest.approx(np.log2(0.2 / 0.4))  # half as telling as average
+    assert adjust[1, 0] == pytest.approx(np.log2(0.2 / 0.001))
+    weights = match_weights(gammas, model, adjust).weight
+    assert weights[0] == pytest.approx(np.log2(0.9 / 0.05) - 1.0)
+    assert weights[1] > weights[0]
+
+
+def test_seed_pairs_anchor_m_on_identity_not_on_households():
+    names = ("personal_id_number", "given_name", "father_name")
+    comparisons = (IdComparison(names[0], "pin"), NameComparison(names[1], "given"),
+                   NameComparison(names[2], "father"))  # fmt: skip
+    # 100 pairs with the same number: the same person, given name agrees 90 times;
+    # 900 siblings: no number, different given names, the same father.
+    matrix = np.zeros((1000, 3), dtype=np.int8)
+    matrix[:100, 0] = 0
+    matrix[90:100, 1] = 3
+    matrix[100:, 0] = -1
+    matrix[100:, 1] = 3
+    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 1 / len(c.levels))
+                                          for c in comparisons),
+                       tuple(np.full(len(c.levels), 1 / len(c.levels)) for c in comparisons),
+                       0.5)  # fmt: skip
+    m = seed_m(Gammas(names, matrix), model)
+    assert m[1][0] == pytest.approx(90.5 / 102)  # given name: exact among the seeds
+    assert m[1][3] == pytest.approx(10.5 / 102)
+    np.testing.assert_array_equal(m[0], model.m[0])  # no seeds without the number itself
+
+
+def test_em_recovers_known_m_and_u_from_synthetic_gammas():
+    rng = np.random.default_rng(7)
+    true_m = [np.array([0.85, 0.1, 0.05]), np.array([0.9, 0.1]), np.array([0.7, 0.2, 0.1])]
+    true_u = [np.array([0.02, 0.08, 0.9]), np.array([0.5, 0.5]), np.array([0.05, 0.15, 0.8])]
+    n, share = 200_000, 0.2
+    is_match = rng.random(n) < share
+    matrix = np.empty((n, 3), dtype=np.int8)
+    for c in range(3):
+        matrix[:, c] = np.where(
+            is_match,
+            rng.choice(len(true_m[c]), n, p=true_m[c]),
+            rng.choice(len(true_u[c]), n, p=true_u[c]),
+        )
+    comparisons = tuple(ExactComparison(f"c{c}", "sex") for c in range(3))
+    start = MatchModel(comparisons, tuple(np.full(len(m), 1 / len(m)) + np.eye(len(m))[0] * 0.3
+                                          for m in true_m),
+                       tuple(true_u), 0.5)  # fmt: skip
+    start = replace(start, m=tuple(m / m.sum() for m in start.m))
+    fitted, _ = expectation_maximisation(Gammas(("c0", "c1", "c2"), matrix), start,
+                                         iterations=200, tolerance=1e-8)  # fmt: skip
+    assert fitted.prior == pytest.approx(share, abs=0.01)
+    for got, want in zip(fitted.m, true_m, strict=True):
+        np.testing.assert_allclose(got, want, atol=0.02)
+
+
+def test_labels_move_m_towards_what_reviewers_decided():
+    model = _sex_model([0.5, 0.5], [0.5, 0.5])
+    gammas = Gammas(("sex",), np.zeros((100, 1), dtype=np.int8))
+    refined = refine_with_labels(model, gammas, np.ones(100, dtype=bool), strength=100)
+    assert refined.m[0][0] == pytest.approx(0.75)
+    np.testing.assert_array_equal(refined.u[0], model.u[0])
+
+
+def test_decisions_follow_thresholds_and_outright_disagreement_blocks_auto_link():
+    comparison = NameComparison("given_name", "given")
+    model = MatchModel((comparison,), (np.array([0.5, 0.3, 0.15, 0.05]),),
+                       (np.array([0.5, 0.3, 0.15, 0.05]),), 0.5,
+                       thresholds=Thresholds(auto_link=0.99, review=0.6))  # fmt: skip
+    gammas = Gammas(("given_name",), np.array([[0], [3], [0], [0]], dtype=np.int8))
+    scores = replace(match_weights(gammas, model), probability=np.array([0.995, 0.995, 0.7, 0.2]))
+    assert decide(gammas, scores, model).tolist() == [AUTO_LINK, REVIEW, REVIEW, DISTINCT]
+
+
+def test_clusters_do_not_chain_through_a_record_between_twins():
+    # 0 and 2 are twins with their own ID numbers; 1 has no number and links to both.
+    frame = frame_of(
+        record(given_name="An", dob_year=2000, sex=1, personal_id_number="001200000001"),
+        record(given_name="An", dob_year=2000, sex=1),
+        record(given_name="Ân", dob_year=2000, sex=1, personal_id_number="001200000002"),
+    )
+    pairs = pairs_of((0, 1), (1, 2), (0, 2))
+    probability = np.array([0.9999, 0.9995, 0.2])
+    decision = np.array([AUTO_LINK, AUTO_LINK, DISTINCT], dtype=np.int8)
+    result = cluster(frame, pairs, probability, decision)
+    assert result.labels[0] == result.labels[1] != result.labels[2]
+    assert result.decision.tolist() == [AUTO_LINK, REVIEW, DISTINCT]
+    assert result.refused == {1: "different_pin"}
+
+
+def test_a_low_scored_pair_inside_vetoes_the_join_even_without_ids():
+    frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
+    pairs = pairs_of((0, 1), (1, 2), (0, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK, DISTINCT], dtype=np.int8)
+    result = cluster(frame, pairs, np.array([0.9999, 0.9995, 0.01]), decision)
+    assert result.labels[0] == result.labels[1] != result.labels[2]
+    assert result.refused == {1: "distinct_inside"}
+
+
+def test_two_registered_persons_are_never_merged_automatically():
+    frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
+    pairs = pairs_of((0, 2), (1, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK], dtype=np.int8)
+    result = cluster(frame, pairs, np.array([0.9999, 0.9995]), decision,
+                     persons=np.array([10, 11, -1]))  # fmt: skip
+    assert result.labels[2] == result.labels[0] != result.labels[1]
+    assert result.refused == {1: "two_persons"}
