@@ -55,6 +55,13 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(
         "initials_dob", ("initials", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
     ),  # fmt: skip
+    BlockingRule(
+        "given_dob", ("given_fold", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
+    ),  # fmt: skip
+    BlockingRule(
+        "family_dob", ("family_fold", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
+    ),  # fmt: skip
+    BlockingRule("name_any_order_year", ("name_sorted", "dob_year")),
     BlockingRule("parents", ("father_fold", "mother_fold"), split_by=("dob_year",)),
     BlockingRule(
         "family_given_commune", ("family_fold", "given_fold", "commune"), split_by=("dob_year",)

@@ -52,6 +52,11 @@ class Comparison:
         """The level whose weight a term frequency adjusts (the exact match), if any."""
         return None
 
+    @property
+    def disagreement(self) -> tuple[int, ...]:
+        """Levels that say the two values are different, not misspelt: the else level."""
+        return (len(self.levels) - 1,)
+
     def needs(self) -> tuple[str, ...]:
         return (self.column,)
 
@@ -150,6 +155,11 @@ class DateComparison(Comparison):
     def levels(self) -> tuple[str, ...]:
         return ("exact", "compatible", "day_month_swapped", "one_day_off", "same_year",
                 "one_year_off", "else")  # fmt: skip
+
+    @property
+    def disagreement(self) -> tuple[int, ...]:
+        """Two dates that differ beyond a typing slip (a swap, a day): not one birth."""
+        return (4, 5, 6)
 
     def needs(self) -> tuple[str, ...]:
         return ("dob_year", "dob_month", "dob_day")

@@ -22,24 +22,13 @@ from popdb.text import canonical, fold
 #: String match keys, in the order of the `match_key` table.
 STR_COLUMNS: tuple[str, ...] = (
     "family", "middle", "given", "family_fold", "middle_fold", "given_fold", "name_fold",
-    "initials", "pin", "other_id", "birth_place", "address", "commune",
+    "name_sorted", "initials", "pin", "other_id", "birth_place", "address", "commune",
     "father", "mother", "father_fold", "mother_fold",
 )  # fmt: skip
 #: Integer match keys; 0 (dates) and -1 (sex) mean unknown.
 INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month", "dob_day", "sex")
 INT_UNKNOWN = {"dob_year": 0, "dob_month": 0, "dob_day": 0, "sex": -1}
 COLUMNS = STR_COLUMNS + INT_COLUMNS
-
-#: Match keys derived from others: a pair agreeing on the key agrees on these.
-DERIVED: dict[str, tuple[str, ...]] = {
-    "initials": ("family", "given", "family_fold", "given_fold"),
-    "name_fold": ("family_fold", "middle_fold", "given_fold", "family", "given", "middle"),
-    "family_fold": ("family_fold", "family"),
-    "given_fold": ("given_fold", "given"),
-    "father_fold": ("father_fold", "father"),
-    "mother_fold": ("mother_fold", "mother"),
-    "dob_year": ("dob_year", "dob_month", "dob_day"),
-}
 
 #: The source_record columns features are computed from.
 SOURCE_COLUMNS: tuple[str, ...] = (
@@ -90,6 +79,11 @@ def other_id_key(raw: str | None) -> str | None:
     return key
 
 
+def _sorted_tokens(key: str | None) -> str | None:
+    """Name tokens in sorted order: the same key whichever order a file wrote the name in."""
+    return " ".join(sorted(key.split())) if key else None
+
+
 def _initials(family_fold: str | None, given_fold: str | None) -> str | None:
     if not family_fold or not given_fold:
         return None
@@ -113,6 +107,7 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "middle_fold": name_fold(middle),
         "given_fold": given_fold,
         "name_fold": name_fold(full),
+        "name_sorted": _sorted_tokens(name_fold(full)),
         "initials": _initials(family_fold, given_fold),
         "pin": row["personal_id_number"],
         "other_id": other_id_key(row["other_id_number"]),

@@ -49,6 +49,9 @@ class MatchModel:
     prior: float
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
     tf_expected: dict[str, float] = field(default_factory=dict)
+    #: The prior per blocking rule (pairs tagged with it): a shared ID number makes a match
+    #: far likelier than a shared name and birth year.
+    rule_priors: dict[str, float] = field(default_factory=dict)
     thresholds: Thresholds = Thresholds()
     rules: tuple[BlockingRule, ...] = DEFAULT_RULES
     trained_on: dict = field(default_factory=dict)
@@ -57,8 +60,10 @@ class MatchModel:
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.comparisons)
 
-    def bayes_factors(self) -> list[np.ndarray]:
-        return [m / u for m, u in zip(self.m, self.u, strict=True)]
+    def priors(self, tags: np.ndarray) -> np.ndarray:
+        """The prior of each pair from the rule it was blocked by (`tags` index `rules`)."""
+        table = np.array([self.rule_priors.get(r.name, self.prior) for r in self.rules] or [0.0])
+        return np.where(tags >= 0, table[np.clip(tags, 0, len(table) - 1)], self.prior)
 
     def with_thresholds(self, thresholds: Thresholds) -> MatchModel:
         return replace(self, thresholds=thresholds)
@@ -72,6 +77,7 @@ class MatchModel:
             "prior": self.prior,
             "tf": self.tf,
             "tf_expected": self.tf_expected,
+            "rule_priors": self.rule_priors,
             "thresholds": {"auto_link": self.thresholds.auto_link,
                            "review": self.thresholds.review,
                            "must_not_disagree": list(self.thresholds.must_not_disagree)},
@@ -89,6 +95,7 @@ class MatchModel:
             prior=float(params["prior"]),
             tf=params.get("tf", {}),
             tf_expected=params.get("tf_expected", {}),
+            rule_priors=params.get("rule_priors", {}),
             thresholds=Thresholds(
                 auto_link=t.get("auto_link", AUTO_LINK),
                 review=t.get("review", REVIEW),

@@ -11,6 +11,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from dedup import store
+from dedup.blocking import candidate_pairs
 from dedup.comparisons import compute_gammas
 from dedup.evaluation import pair_scores, pairwise_scores
 from dedup.model import MatchModel
@@ -61,10 +62,12 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
     frame, _, _ = store.load_frame(connection, f"k.record_id IN ({a}, {b})")
     if len(frame) != 2:
         raise NotFound("both records must exist and be accepted (rejected rows are not matched)")
-    pairs = Pairs(np.array([0]), np.array([1]), np.array([0], dtype=np.int8))
+    blocked, _ = candidate_pairs(frame, model.rules)
+    tag = int(blocked.rule[0]) if len(blocked) else -1  # not blocked together: overall prior
+    pairs = Pairs(np.array([0]), np.array([1]), np.array([tag], dtype=np.int8))
     gammas = compute_gammas(frame, pairs, model.comparisons)
     adjust = tf_adjustments(model, frame, pairs, gammas)
-    scores = match_weights(gammas, model, adjust)
+    scores = match_weights(gammas, model, adjust, tags=pairs.rule)
     tables = level_weights(model)
     fields = []
     for index, comparison in enumerate(model.comparisons):
@@ -84,7 +87,8 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
     return {
         "left_record_id": a,
         "right_record_id": b,
-        "prior_weight": round(prior_weight(model.prior), 3),
+        "blocking_rule": model.rules[tag].name if tag >= 0 else None,
+        "prior_weight": round(prior_weight(float(model.priors(pairs.rule)[0])), 3),
         "fields": fields,
         "match_weight": round(float(scores.weight[0]), 3),
         "match_probability": float(scores.probability[0]),

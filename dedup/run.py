@@ -183,7 +183,9 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
         lap("compare")
     summary.model_version = version
 
-    scores = match_weights(gammas, model, tf_adjustments(model, frame, pairs, gammas))
+    scores = match_weights(
+        gammas, model, tf_adjustments(model, frame, pairs, gammas), tags=pairs.rule
+    )
     decision = decide(gammas, scores, model)
     lap("score")
 

@@ -43,22 +43,30 @@ def tf_adjustments(model: MatchModel, frame: Frame, pairs: Pairs, gammas: Gammas
     return adjust
 
 
-def match_weights(gammas: Gammas, model: MatchModel, adjust: FloatArray | None = None) -> Scores:
-    """Match weight = prior weight + the sum of each comparison's log2 Bayes factor."""
+def match_weights(
+    gammas: Gammas,
+    model: MatchModel,
+    adjust: FloatArray | None = None,
+    tags: np.ndarray | None = None,
+) -> Scores:
+    """Match weight = prior weight (of the pair's blocking rule, given `tags`) + the sum of
+    each comparison's log2 Bayes factor."""
     weights = level_weights(model)
     contributions = np.empty(gammas.matrix.shape, dtype=np.float64)
     for index, table in enumerate(weights):
         contributions[:, index] = table[gammas.matrix[:, index].astype(np.int64) + 1]
     if adjust is not None:
         contributions += adjust
-    weight = prior_weight(model.prior) + contributions.sum(axis=1)
+    prior = model.priors(tags) if tags is not None else np.full(len(gammas), model.prior)
+    weight = np.log2(prior / (1 - prior)) + contributions.sum(axis=1)
     probability = 1.0 / (1.0 + np.exp2(-weight))
     return Scores(weight, probability, contributions)
 
 
 def decide(gammas: Gammas, scores: Scores, model: MatchModel) -> np.ndarray:
-    """auto_link / review / distinct codes (see DECISIONS). A pair that outright disagrees
-    on a must-not-disagree comparison is never linked automatically."""
+    """auto_link / review / distinct codes (see DECISIONS). A pair at a disagreement level
+    of a must-not-disagree comparison (different given names, birth dates, numbers, sexes)
+    is never linked automatically."""
     t = model.thresholds
     decision = np.full(len(scores.probability), DISTINCT, dtype=np.int8)
     decision[scores.probability >= t.review] = REVIEW
@@ -66,7 +74,7 @@ def decide(gammas: Gammas, scores: Scores, model: MatchModel) -> np.ndarray:
     for name in t.must_not_disagree:
         if name in gammas.names:
             index = gammas.names.index(name)
-            else_level = len(model.comparisons[index].levels) - 1
-            auto &= gammas.matrix[:, index] != else_level
+            levels = model.comparisons[index].disagreement
+            auto &= ~np.isin(gammas.matrix[:, index], levels)
     decision[auto] = AUTO_LINK
     return decision

@@ -67,39 +67,63 @@ def expectation_maximisation(
     *,
     fit_m: bool = True,
     fit_u: bool = True,
+    u_prior_strength: float = 0.0,
+    tags: np.ndarray | None = None,
     iterations: int = 100,
     tolerance: float = 1e-5,
 ) -> tuple[MatchModel, float]:
     """m, u and the prior of a candidate pair by EM over the candidate pairs (either of m
-    and u can be held). Returns the model and the expected number of matches."""
+    and u can be held). With `u_prior_strength` k, u is the maximum a posteriori estimate
+    under a prior worth k pairs centred on the starting u: a level that blocked non-matches
+    rarely reach (a different birth date, when most rules block on it) keeps a sensible u
+    instead of a near-zero one that would make disagreement look like a match. With `tags`
+    (each pair's blocking rule), the prior is fitted per rule. Returns the model and the
+    expected number of matches."""
     m = [x.copy() for x in model.m]
     u = [x.copy() for x in model.u]
+    u_prior = [x * u_prior_strength for x in model.u]
     prior = model.prior
+    groups = np.zeros(len(gammas), dtype=np.int64) if tags is None else tags.astype(np.int64)
+    sizes = np.bincount(groups)
+    priors = np.full(len(sizes), prior)
     codes = gammas.matrix.astype(np.int64) + 1  # null -> 0
     p = np.zeros(len(gammas))
     for step in range(iterations):
-        log_odds = np.full(len(gammas), np.log2(prior / (1 - prior)))
+        pair_prior = priors[groups]
+        log_odds = np.log2(pair_prior / (1 - pair_prior))
         for index in range(len(m)):
             log_odds += np.r_[0.0, np.log2(m[index] / u[index])][codes[:, index]]
         p = 1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60)))
         change = 0.0
         for index, comparison in enumerate(model.comparisons):
             levels = len(comparison.levels)
-            targets = ([(m, p)] if fit_m else []) + ([(u, 1.0 - p)] if fit_u else [])
-            for table, weight in targets:
-                counts = _level_shares(gammas.matrix[:, index], levels, weight)
+            targets = ([(m, p, 0.0)] if fit_m else []) + (
+                [(u, 1.0 - p, u_prior[index])] if fit_u else []
+            )
+            for table, weight, pseudo in targets:
+                counts = _level_shares(gammas.matrix[:, index], levels, weight) + pseudo
                 if counts.sum() <= 0:
                     continue
                 new = np.clip(counts / counts.sum(), FLOOR, 1 - FLOOR)
                 change = max(change, float(np.abs(new - table[index]).max()))
                 table[index] = new
-        new_prior = float(np.clip(p.mean(), FLOOR, 1 - FLOOR))
-        change = max(change, abs(new_prior - prior))
-        prior = new_prior
+        new = np.clip(np.bincount(groups, weights=p) / np.maximum(sizes, 1), FLOOR, 1 - FLOOR)
+        change = max(change, float(np.abs(new - priors).max()))
+        priors = new
         if change < tolerance:
             log.info("EM converged", extra={"iterations": step + 1})
             break
-    return replace(model, m=tuple(m), u=tuple(u), prior=prior), float(p.sum())
+    prior = float(np.clip(p.mean(), FLOOR, 1 - FLOOR)) if len(p) else prior
+    rule_priors = dict(model.rule_priors)
+    if tags is not None:
+        rule_priors = {
+            rule.name: float(priors[index])
+            for index, rule in enumerate(model.rules)
+            if index < len(sizes) and sizes[index] > 0
+        }
+    return replace(model, m=tuple(m), u=tuple(u), prior=prior, rule_priors=rule_priors), float(
+        p.sum()
+    )
 
 
 #: Pairs that are almost surely the same person, whatever the data: the same personal ID
@@ -196,10 +220,14 @@ def train(
         gammas = compute_gammas(frame, pairs, comparisons)
     if len(gammas) >= MIN_TRAINING_PAIRS:
         model = replace(model, m=seed_m(gammas, model))
-        model, _ = expectation_maximisation(gammas, model, fit_m=False)
+        model, _ = expectation_maximisation(
+            gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=pairs.rule
+        )
     return model
 
 
+#: How many pairs the random-pair u counts as when EM fits u among candidate pairs.
+U_PRIOR_STRENGTH = 1000.0
 #: Fewer candidate pairs than this and EM has nothing to learn from: the starting m and the
 #: random-pair u stay.
 MIN_TRAINING_PAIRS = 200

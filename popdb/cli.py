@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,15 @@ def session_for(ctx: click.Context, *, prepare: bool = True) -> Iterator[Session
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", type=int, default=None, help="gunicorn workers (POPDB_WEB_WORKERS)")
+@click.option(
+    "--demo",
+    "demo_persons",
+    type=int,
+    default=0,
+    help="load N synthetic persons first when the registry is empty (scripts/serve: 1000)",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+def serve(ctx: click.Context, host: str, port: int, workers: int | None, demo_persons: int) -> None:
     """Database up, migrations applied, reference data loaded, API and admin pages served."""
     from popdb.bootstrap import prepare_database
 
@@ -91,7 +99,17 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None) -> None
     started_here = not settings.database_url and not embedded.status(settings.pgdata).running
     import_worker: subprocess.Popen[bytes] | None = None
     try:
-        prepare_database(settings).dispose()
+        engine = prepare_database(settings)
+        if demo_persons > 0:
+            from popdb.demo import load_demo, registry_is_empty
+
+            if registry_is_empty(engine):
+                say = partial(click.echo, err=True)
+                summary = load_demo(engine, settings.home / "demo" / "seed-0",
+                                    persons=demo_persons, say=say)  # fmt: skip
+                click.echo(f"demo data loaded: {summary['rows_imported']} records, "
+                           f"{summary['dedup']['persons']}", err=True)  # fmt: skip
+        engine.dispose()
         import_worker = subprocess.Popen([sys.executable, "-m", "popdb", "worker"])
         click.echo(f"popdb serving on http://{host}:{port}  (docs: /docs)", err=True)
         run_server(
@@ -432,6 +450,25 @@ def dedup_evaluate(ctx: click.Context, truth_column: str) -> None:
 
     with session_for(ctx) as session:
         emit(evaluate(session.connection(), truth_column))
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--persons", default=1000, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.pass_context
+def demo(ctx: click.Context, persons: int, seed: int) -> None:
+    """Generate synthetic citizens (with their duplicates), import them and match them."""
+    from popdb.bootstrap import prepare_database
+    from popdb.demo import load_demo
+
+    settings = settings_of(ctx)
+    engine = prepare_database(settings)
+    say = (lambda text: click.echo(text, err=True)) if sys.stderr.isatty() else (lambda _: None)
+    emit(load_demo(engine, settings.home / "demo" / f"seed-{seed}", persons=persons, seed=seed,
+                   say=say))  # fmt: skip
 
 
 # --- template ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ depends_on: str | Sequence[str] | None = None
 
 TEXT_COLUMNS = (
     "family", "middle", "given", "family_fold", "middle_fold", "given_fold", "name_fold",
-    "initials", "pin", "other_id", "birth_place", "address", "commune",
+    "name_sorted", "initials", "pin", "other_id", "birth_place", "address", "commune",
     "father", "mother", "father_fold", "mother_fold",
 )  # fmt: skip
 

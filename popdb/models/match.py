@@ -82,6 +82,7 @@ class MatchKey(Base):
     middle_fold: Mapped[str | None] = mapped_column(sa.Text)
     given_fold: Mapped[str | None] = mapped_column(sa.Text)
     name_fold: Mapped[str | None] = mapped_column(sa.Text)
+    name_sorted: Mapped[str | None] = mapped_column(sa.Text)
     initials: Mapped[str | None] = mapped_column(sa.Text)
     pin: Mapped[str | None] = mapped_column(sa.Text)
     other_id: Mapped[str | None] = mapped_column(sa.Text)
