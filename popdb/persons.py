@@ -65,8 +65,12 @@ def apply_clusters(
     """))  # fmt: skip
     run(sa.text("UPDATE dedup_cluster SET person_id = nextval(pg_get_serial_sequence("
                 "'person', 'id')) WHERE is_new"))  # fmt: skip
+    run(sa.text("ANALYZE dedup_cluster"))
     created = run(sa.text("INSERT INTO person (id) SELECT person_id FROM dedup_cluster "
                           "WHERE is_new")).rowcount  # fmt: skip
+    # Statistics of tables this transaction just filled: without them the planner takes a
+    # hundred thousand new persons for a handful and loops.
+    run(sa.text("ANALYZE person"))
     run(sa.text("""
         CREATE TEMP TABLE dedup_move ON COMMIT DROP AS
         SELECT a.record_id, sr.person_id AS old_person, c.person_id AS new_person, c.is_new
@@ -86,15 +90,18 @@ def apply_clusters(
                jsonb_build_object('source_record_id', record_id, 'from_person_id', old_person)
         FROM dedup_move WHERE NOT is_new
     """), {"actor": actor}).rowcount  # fmt: skip
-    run(sa.text("UPDATE source_record sr SET person_id = m.new_person FROM dedup_move m "
-                "WHERE sr.id = m.record_id"))  # fmt: skip
-    run(sa.text("UPDATE source_record sr SET matched = true FROM dedup_assign a "
-                "WHERE sr.id = a.record_id AND NOT sr.matched"))  # fmt: skip
+    run(sa.text("ANALYZE dedup_move"))
+    run(sa.text("""
+        UPDATE source_record sr SET person_id = c.person_id, matched = true
+        FROM dedup_assign a JOIN dedup_cluster c USING (cluster)
+        WHERE sr.id = a.record_id AND (NOT sr.matched OR sr.person_id IS DISTINCT FROM c.person_id)
+    """))  # fmt: skip
     retired = _retire_emptied(connection, actor)
     run(sa.text("""
         CREATE TEMP TABLE dedup_affected ON COMMIT DROP AS
         SELECT DISTINCT new_person AS person_id FROM dedup_move
     """))  # fmt: skip
+    run(sa.text("ANALYZE dedup_affected"))
     refresh_golden(connection, "SELECT person_id FROM dedup_affected")
     pins = assign_numbers(connection, "SELECT person_id FROM dedup_affected", actor=actor)
     for table in ("dedup_affected", "dedup_move", "dedup_cluster", "dedup_assign"):
@@ -185,10 +192,14 @@ def assign_numbers(
                for p, n in generated]  # fmt: skip
     if events:
         connection.execute(
-            sa.text("INSERT INTO person_event (person_id, kind, actor, reason, data) VALUES "
-                    "(:person, 'pin_assigned', :actor, :state, "
-                    "jsonb_build_object('personal_id_number', :number))"),
-            events,
+            sa.text("""
+                INSERT INTO person_event (person_id, kind, actor, reason, data)
+                SELECT person, 'pin_assigned', actor, state,
+                       jsonb_build_object('personal_id_number', number)
+                FROM jsonb_to_recordset(CAST(:events AS jsonb))
+                     AS e(person bigint, number text, state text, actor text)
+            """),
+            {"events": json.dumps(events)},
         )  # fmt: skip
     pending = connection.scalar(sa.text(
         f"SELECT count(*) FROM person WHERE id IN ({persons_query}) "
@@ -259,8 +270,11 @@ def _generate_numbers(
             done.append((person_id, number))
     if done:
         connection.execute(
-            sa.text("UPDATE person SET personal_id_number = :number, pin_state = 'generated' "
-                    "WHERE id = :person"),
-            [{"person": p, "number": n} for p, n in done],
+            sa.text("""
+                UPDATE person p SET personal_id_number = d.number, pin_state = 'generated'
+                FROM jsonb_to_recordset(CAST(:done AS jsonb)) AS d(person bigint, number text)
+                WHERE p.id = d.person
+            """),
+            {"done": json.dumps([{"person": p, "number": n} for p, n in done])},
         )  # fmt: skip
     return done

@@ -1,4 +1,4 @@
-"""match keys: the dedup engine's normalised columns per source record
+"""match keys: the dedup engine's normalised columns per source record; person survivor index
 
 Revision ID: 0002
 Revises: 0001
@@ -36,7 +36,11 @@ def upgrade() -> None:
         ),  # fmt: skip
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_match_key")),
     )
+    # Retired persons point at their survivor; finding who points at a person must not
+    # scan the table (deletes and merges check this foreign key).
+    op.create_index(op.f("ix_person_merged_into_id"), "person", ["merged_into_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_person_merged_into_id"), table_name="person")
     op.drop_table("match_key")

@@ -34,7 +34,7 @@ class Person(CitizenFields, Base):
     id: Mapped[bigint_pk]
     pin_state: Mapped[str] = mapped_column(PIN_STATE, server_default="pending")
     status: Mapped[str] = mapped_column(PERSON_STATUS, server_default="active")
-    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     version: Mapped[int] = mapped_column(server_default="1")
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(
