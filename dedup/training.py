@@ -1,6 +1,6 @@
-"""Training without labels: u from random pairs, m by expectation–maximisation over the
-candidate pairs, term frequencies from the data at hand; and a refinement from labels once
-reviewers have decided pairs."""
+"""Training without labels: m anchored on seed pairs, u from random pairs, both refined by
+expectation–maximisation over the candidate pairs; term frequencies from the data at hand;
+and a refinement from labels once reviewers have decided pairs."""
 
 from __future__ import annotations
 
@@ -206,7 +206,8 @@ def train(
     seed: int = 0,
     gammas: Gammas | None = None,
 ) -> MatchModel:
-    """A model trained on this data: u by sampling, term frequencies, m and prior by EM."""
+    """A model trained on this data: m from seed pairs and u from random pairs to start,
+    then EM for u and the per-rule priors (m held), then for m (u held); term frequencies."""
     start = starting_model(comparisons)
     u = estimate_u(frame, comparisons, max_pairs=u_pairs, seed=seed)
     tf, tf_expected = term_frequencies(frame, comparisons)
@@ -222,6 +223,9 @@ def train(
         model = replace(model, m=seed_m(gammas, model))
         model, _ = expectation_maximisation(
             gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=pairs.rule
+        )
+        model, _ = expectation_maximisation(
+            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=pairs.rule
         )
     return model
 
