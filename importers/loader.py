@@ -4,33 +4,46 @@ transaction, which is the staging area; their issues follow into `import_issue`.
 Everything happens on the caller's connection and inside the caller's transaction: if the
 process dies anywhere before the commit, PostgreSQL discards every row it was given, so there
 is never a half-loaded batch, and a retry starts from a clean slate.
+
+Rows arrive as `ChunkResult`s, COPY text made for a chunk of rows at once (`format_chunk`,
+possibly in worker processes); `load` writes them in file order and does what needs the
+whole file: flagging source keys repeated across chunks, counting, progress.
 """
 
 from __future__ import annotations
 
-import io
 import json
+import operator
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, repeat
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
+import psycopg2
 import sqlalchemy as sa
 
+from importers.copytext import NULL, copy_json, copy_text
 from importers.readers import RawRow
-from importers.validate import RECORD_COLUMNS, Issue, RowResult
+from importers.validate import RECORD_COLUMNS, BulkResult, Issue, RowResult, repeated_key
 
 #: Columns a row is copied with (after batch_id): its identity, the raw row, the typed columns.
 COPY_COLUMNS: tuple[str, ...] = (
     "row_number", "source_key", "raw", "status", "warnings", *RECORD_COLUMNS,
 )  # fmt: skip
+#: The columns of a chunk's lines before the typed ones (whose order a chunk gives).
+ROW_COLUMNS: tuple[str, ...] = ("batch_id", *COPY_COLUMNS[:5])
+#: Columns an issue is copied with into `import_issue`.
+ISSUE_COLUMNS = (
+    "batch_id", "row_number", "source_key", "column_name", "value", "problem", "severity",
+)  # fmt: skip
 #: How much COPY text is handed to the driver at a time.
 CHUNK_CHARS = 1 << 20
-
-# PostgreSQL COPY text format: backslash escapes for the four characters that structure it.
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NULL = "\\N"
+#: Progress is reported each time this many more rows are loaded.
+PROGRESS_EVERY = 10_000
+_WARNINGS = ROW_COLUMNS.index("warnings")
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,9 @@ class LoadCounts:
     warnings: int  # warning issues, not rows
 
 
+# --- one row at a time: the reference ---------------------------------------------------------
+
+
 @dataclass
 class StagedRow:
     """What the loader needs of a row: the raw cells as received and the validation result."""
@@ -49,108 +65,257 @@ class StagedRow:
     result: RowResult
 
 
-_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+def raw_json(raw: RawRow) -> str:
+    """The raw row as JSON text: keys in the file's order, as received."""
+    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
 
 
-def _field(value: Any) -> str:
-    if value is None:
-        return _NULL
-    if isinstance(value, str):
-        # translate() is slow on non-ASCII text; most cells need no escaping at all.
-        return value.translate(_ESCAPES) if _NEEDS_ESCAPE.search(value) else value
-    return str(value)
+def issues_json(issues: Iterable[Issue]) -> str:
+    """A row's issues as the JSON of `source_record.warnings`."""
+    return json.dumps([i.as_json() for i in issues], ensure_ascii=False)
 
 
 def copy_line(batch_id: int, row: StagedRow) -> str:
-    """One row in COPY text format: the batch, then `COPY_COLUMNS` in order."""
+    """One row in COPY text format: the batch, then `COPY_COLUMNS` in order. The reference
+    that `format_chunk` is tested against."""
     result = row.result
     record = result.record
     fields = [
         str(batch_id),
         str(result.row_number),
-        _field(result.source_key),
-        _field(json.dumps(row.raw, ensure_ascii=False, separators=(",", ":"))),
+        copy_text(result.source_key),
+        copy_text(raw_json(row.raw)),
         "rejected" if result.rejected else "accepted",
-        _field(
-            json.dumps([i.as_json() for i in result.issues], ensure_ascii=False)
-            if result.issues
-            else "[]"
-        ),
+        copy_text(issues_json(result.issues) if result.issues else "[]"),
     ]
-    fields.extend(_field(record[c]) for c in RECORD_COLUMNS)
+    fields.extend(copy_text(record[c]) for c in RECORD_COLUMNS)
     return "\t".join(fields) + "\n"
 
 
-class _LineReader(io.TextIOBase):
-    """A read-only text file over an iterator of lines, which is what `copy_expert` reads."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
-        self._buffer = ""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> str:
-        want = CHUNK_CHARS if size is None or size < 0 else size
-        parts = [self._buffer]
-        have = len(self._buffer)
-        for line in self._lines:
-            parts.append(line)
-            have += len(line)
-            if have >= want:
-                break
-        data = "".join(parts)
-        self._buffer = data[want:]
-        return data[:want]
+def issue_line(batch_id: int, row_number: int, source_key: str | None, issue: Issue) -> str:
+    """One issue in COPY text format, columns in `ISSUE_COLUMNS` order."""
+    cells = (batch_id, row_number, source_key, issue.column, issue.value, issue.message,
+             issue.severity)  # fmt: skip
+    return "\t".join(copy_text(c) for c in cells) + "\n"
 
 
-def load(connection: sa.Connection, batch_id: int, rows: Iterable[StagedRow]) -> LoadCounts:
-    """COPY `rows` into `source_record` and their issues into `import_issue`.
+# --- a chunk of rows at a time --------------------------------------------------------------------
+
+
+class RawJson:
+    """`raw_json` of rows given as cells under a fixed heading, each key encoded once.
+
+    `json.dumps` would encode the same long Vietnamese headings again for every row. Here a
+    row is its cells interleaved, in C, with ready-made pieces of JSON (`"heading":"`, `",`
+    ...), one set of pieces per pattern of empty cells (a handful per file). Cells that JSON
+    must escape (quotes, backslashes, control characters) are rare; a chunk that has any
+    has its rows encoded cell by cell instead.
+    """
+
+    def __init__(self, header: list[str]) -> None:
+        self._keys = [json.dumps(h, ensure_ascii=False) + ":" for h in header]
+        self._pieces: dict[tuple[bool, ...], tuple[list[str], str]] = {}
+
+    def rows(self, rows: list[list[str]]) -> list[str]:
+        """Each row's JSON; cells are "" when empty (never None), one per heading."""
+        if _JSON_ESCAPED.search("".join(chain.from_iterable(rows))):
+            return list(map(self.escaped, rows))
+        pieces, missing = self._pieces.get, self._pieces_for
+        out = []
+        for cells in rows:
+            mask = tuple(map(bool, cells))
+            between, end = pieces(mask) or missing(mask)
+            out.append("".join(chain.from_iterable(zip(between, cells, strict=True))) + end)
+        return out
+
+    def escaped(self, cells: list[str]) -> str:
+        """One row's JSON, each cell encoded as `json.dumps` does."""
+        body = ",".join(map(operator.add, self._keys, map(encode_basestring, cells)))
+        return "{" + body.replace(':""', ":null") + "}"  # `:""` occurs only for empty cells
+
+    def _pieces_for(self, mask: tuple[bool, ...]) -> tuple[list[str], str]:
+        between: list[str] = []
+        after_text = False
+        for i, (key, text) in enumerate(zip(self._keys, mask, strict=True)):
+            lead = "{" if i == 0 else ('",' if after_text else ",")
+            between.append(lead + key + ('"' if text else "null"))
+            after_text = text
+        found = self._pieces[mask] = (between, '"}' if after_text else "}")
+        return found
+
+
+#: What JSON escapes in a string: the quote, the backslash, control characters.
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+
+
+@dataclass
+class ChunkResult:
+    """A chunk of rows as COPY text, with what `load` needs to finish them in file order.
+
+    `data`: the rows' lines in `ROW_COLUMNS` + typed columns order, UTF-8; `numbers` and
+    `keys`: each row's number and source key; `issue_rows`: (row index, its issue lines) for
+    the rows that have issues; `warnings`: warning issues in the chunk.
+    """
+
+    data: bytes
+    numbers: list[int]
+    keys: list[str | None]
+    issue_rows: list[tuple[int, str]]
+    accepted: int
+    rejected: int
+    warnings: int
+
+
+def format_chunk(
+    batch_id: int,
+    numbers: list[int],
+    keys: list[str | None],
+    raws: list[str],
+    checked: BulkResult,
+) -> ChunkResult:
+    """Rows of one chunk as COPY text: numbers, source keys, raw JSON texts and the bulk
+    validation of the rows, all in file order."""
+    n = len(numbers)
+    issues, rejected = checked.issues, checked.rejected
+    status = ["accepted"] * n
+    for i in rejected:
+        status[i] = "rejected"
+    warnings = ["[]"] * n
+    issue_rows: list[tuple[int, str]] = []
+    warning_count = 0
+    for i in sorted(issues):
+        found = issues[i]
+        warnings[i] = copy_json(issues_json(found))
+        issue_rows.append(
+            (i, "".join(issue_line(batch_id, numbers[i], keys[i], issue) for issue in found))
+        )
+        warning_count += sum(issue.severity == "warning" for issue in found)
+    lines = map(
+        "\t".join,
+        zip(
+            repeat(str(batch_id)),
+            map(str, numbers),
+            [NULL if k is None else copy_text(k) for k in keys],
+            map(copy_json, raws),
+            status,
+            warnings,
+            checked.typed,
+            strict=False,
+        ),
+    )
+    text = "\n".join(lines) + "\n" if n else ""
+    return ChunkResult(text.encode(), numbers, keys, issue_rows, n - len(rejected),
+                       len(rejected), warning_count)  # fmt: skip
+
+
+def load(
+    connection: sa.Connection,
+    batch_id: int,
+    typed_columns: tuple[str, ...],
+    chunks: Iterable[ChunkResult],
+    progress: Callable[[int], None] | None = None,
+) -> LoadCounts:
+    """COPY the chunks' rows into `source_record` and their issues into `import_issue`.
 
     The caller's transaction is the staging area: nothing is visible to anyone else until it
     commits, and nothing survives if it does not. Rows stream straight into their table, so
-    PostgreSQL stores and indexes them while Python validates the next ones. Issues are
-    spooled aside (to disk beyond a few MB) and copied after the rows.
+    PostgreSQL stores and indexes them while the next chunks are validated. A source key
+    already used by an earlier row of the file gets its warning here, where the whole file
+    is seen in order. Issues are spooled aside (to disk beyond a few MB) and copied after the
+    rows.
     """
     counts = {"rows": 0, "accepted": 0, "rejected": 0, "warnings": 0}
+    first_row_of: dict[str, int] = {}  # source key -> first row using it
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
 
-    def lines() -> Iterator[str]:
-        for row in rows:
-            result = row.result
-            counts["rows"] += 1
-            counts["rejected" if result.rejected else "accepted"] += 1
-            for issue in result.issues:
-                counts["warnings"] += issue.severity == "warning"
-                spool.write(issue_line(batch_id, result, issue))
-            yield copy_line(batch_id, row)
+    def data() -> Iterator[bytes]:
+        for chunk in chunks:
+            repeats: dict[int, Issue] = {}
+            for i, (key, number) in enumerate(zip(chunk.keys, chunk.numbers, strict=True)):
+                if key is not None:
+                    first = first_row_of.setdefault(key, number)
+                    if first != number:
+                        repeats[i] = repeated_key(key, first)
+            before = counts["rows"]
+            counts["rows"] += len(chunk.numbers)
+            counts["accepted"] += chunk.accepted
+            counts["rejected"] += chunk.rejected
+            counts["warnings"] += chunk.warnings + len(repeats)
+            if repeats:
+                yield _with_repeats(batch_id, chunk, repeats, spool)
+            else:
+                spool.write("".join(text for _, text in chunk.issue_rows))
+                yield chunk.data
+            if progress is not None:
+                for n in range(before // PROGRESS_EVERY + 1, counts["rows"] // PROGRESS_EVERY + 1):
+                    progress(n * PROGRESS_EVERY)
 
     with spool:
-        _copy(connection, "source_record", ("batch_id", *COPY_COLUMNS), _LineReader(lines()))
+        _copy(connection, "source_record", (*ROW_COLUMNS, *typed_columns), _Chunks(data()))
         spool.seek(0)
         _copy(connection, "import_issue", ISSUE_COLUMNS, spool)
     return LoadCounts(**counts)
 
 
-#: Columns an issue is copied with into `import_issue`.
-ISSUE_COLUMNS = (
-    "batch_id", "row_number", "source_key", "column_name", "value", "problem", "severity",
-)  # fmt: skip
+def _with_repeats(
+    batch_id: int, chunk: ChunkResult, repeats: dict[int, Issue], spool: Any
+) -> bytes:
+    """The chunk's lines with each repeated key's warning added last to its row's warnings
+    (the rows' other columns do not change), and all its issue lines written to `spool`."""
+    lines = chunk.data.split(b"\n")  # COPY text escapes newlines inside values
+    for i, issue in repeats.items():
+        fields = lines[i].split(b"\t")
+        text = fields[_WARNINGS].decode()
+        found = json.loads(text.replace("\\\\", "\\")) if text != "[]" else []
+        found.append(issue.as_json())
+        fields[_WARNINGS] = copy_json(json.dumps(found, ensure_ascii=False)).encode()
+        lines[i] = b"\t".join(fields)
+    issue_rows = dict(chunk.issue_rows)
+    for i in sorted({*issue_rows, *repeats}):
+        spool.write(issue_rows.get(i, ""))
+        if i in repeats:
+            spool.write(issue_line(batch_id, chunk.numbers[i], chunk.keys[i], repeats[i]))
+    return b"\n".join(lines)
 
 
-def issue_line(batch_id: int, result: RowResult, issue: Issue) -> str:
-    """One issue in COPY text format, columns in `ISSUE_COLUMNS` order."""
-    cells = (batch_id, result.row_number, result.source_key, issue.column, issue.value,
-             issue.message, issue.severity)  # fmt: skip
-    return "\t".join(_field(c) for c in cells) + "\n"
+class _Chunks:
+    """A read-only binary file over an iterator of byte strings, which is what `copy_expert`
+    reads (whatever size it asks for: the driver sends each piece as it comes).
+
+    The driver turns an exception raised while it reads into a QueryCanceled of its own;
+    `error` keeps the original (a file rejected half way, a worker's failure) for `_copy`.
+    """
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            for piece in self._pieces:
+                if piece:
+                    return piece
+        except BaseException as exc:
+            self.error = exc
+            raise
+        return b""
+
+    def readline(self, size: int = -1) -> bytes:  # part of the file protocol; never called
+        return self.read(size)
 
 
 def _copy(connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any) -> None:
+    """COPY `data` into `table`; an exception raised while reading `data` comes out as itself
+    (the COPY, and so the transaction, has failed)."""
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.copy_expert(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN", data, size=CHUNK_CHARS
         )
+    except psycopg2.Error:
+        error = getattr(data, "error", None)
+        if error is not None:
+            raise error from None
+        raise
     finally:
         cursor.close()

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -27,6 +28,8 @@ __all__ = [
     "DATE_FIELDS",
     "NAME_FIELDS",
     "BoundProfile",
+    "CellPlan",
+    "FieldCells",
     "FieldSpec",
     "MappingError",
     "MappingProfile",
@@ -237,6 +240,68 @@ class BoundProfile:
     def name_order(self) -> NameOrder:
         """How the source writes full names (for splitting them)."""
         return self.profile.name_order
+
+
+@dataclass(frozen=True)
+class FieldCells:
+    """Where one field is in rows given as lists of cells in heading order (the bulk path).
+
+    `values` gives, per row, a memo key for the field's text: the raw cell of a one-column
+    field (its check strips it), or the joined text of a concatenated one; `field_value`
+    turns such a key into the `FieldValue` that `BoundProfile.map_row` would have made.
+    """
+
+    field: str
+    indexes: tuple[int, ...]
+    columns: tuple[str, ...]
+    sep: str
+    format: str | None
+
+    def values(self, rows: list[list[str | None]]) -> list[str | None]:
+        if len(self.indexes) == 1:
+            return list(map(itemgetter(self.indexes[0]), rows))
+        indexes, sep = self.indexes, self.sep
+        joined = [sep.join([p for p in (_stripped(r[i]) for i in indexes) if p]) for r in rows]
+        return [v or None for v in joined]
+
+    def field_value(self, value: str | None) -> FieldValue | None:
+        if not value:
+            return None
+        if len(self.indexes) == 1:
+            value = value.strip()
+            if not value:
+                return None
+        return _field_value((value, self.columns, self.format))
+
+
+class CellPlan:
+    """A bound profile located by column index: `map_row` and `source_key` for whole chunks
+    of rows given as lists of cells in heading order (cheaper than a dict per row)."""
+
+    def __init__(self, bound: BoundProfile) -> None:
+        index = {h: i for i, h in enumerate(bound.header)}
+        self.fields = {
+            f: FieldCells(f, tuple(index[c] for c in cols), cols, sep, fmt)
+            for f, cols, sep, fmt in bound._plan
+        }
+        self.key_indexes = tuple(index[c] for c in bound.source_key_columns)
+
+    def source_keys(self, rows: list[list[str | None]]) -> list[str | None]:
+        """`BoundProfile.source_key` of each row."""
+        if not self.key_indexes:
+            return [None] * len(rows)
+        if len(self.key_indexes) == 1:
+            i = self.key_indexes[0]
+            return [(c.strip() or None) if c else None for c in (r[i] for r in rows)]
+        keys: list[str | None] = []
+        for r in rows:
+            parts = [_stripped(r[i]) for i in self.key_indexes]
+            keys.append(
+                None
+                if all(p is None for p in parts)
+                else SOURCE_KEY_SEP.join(p or "" for p in parts)
+            )
+        return keys
 
 
 def parse_profile(data: object, *, name: str = "custom") -> MappingProfile:

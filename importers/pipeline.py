@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from importers.batches import DONE, get_batch, summary
+from importers.chunks import ChunkWork
 from importers.errors import FileRejected
 from importers.limits import Limits
-from importers.loader import StagedRow, load
+from importers.loader import load
 from importers.mapping import MappingError, parse_profile, resolve_profile
+from importers.parallel import OrderedPool
 from importers.readers import open_table
-from importers.validate import RowValidator, repeated_key
+from importers.validate import RowValidator
 from popdb import admin_units
 from popdb.errors import Conflict
 from popdb.models import AdminUnit, ImportBatch
@@ -35,7 +38,15 @@ log = logging.getLogger(__name__)
 
 #: Namespace of the advisory locks that keep two processes off one batch.
 LOCK_NAMESPACE = 0x1B0A
-PROGRESS_EVERY = 10_000
+#: Records per unit of work: big enough that handing one to a worker costs little, small
+#: enough that a few per worker in flight is a few MB.
+CHUNK_ROWS = 2_000
+#: Files smaller than this are imported in one process: workers would cost more than they
+#: save.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+#: Environment variable naming how many worker processes an import uses (default: one per
+#: CPU core; 1 validates in the importing process itself).
+WORKERS_ENV = "POPDB_IMPORT_WORKERS"
 
 Progress = Callable[[int], None]
 SessionScope = Callable[[], AbstractContextManager[Session]]
@@ -76,6 +87,22 @@ def reference_codes(session: Session, on: dt.date) -> ReferenceCodes:
     )
 
 
+def import_workers(path: Path, workers: int | None = None) -> int:
+    """How many processes validate the rows of `path`: `workers`, else $POPDB_IMPORT_WORKERS,
+    else one per CPU core; 1 (this process) for a small file."""
+    if workers is None:
+        configured = os.environ.get(WORKERS_ENV, "").strip()
+        if configured.isdigit():
+            workers = int(configured)
+        else:
+            if configured:
+                log.warning("ignored %s=%r: not a number of processes", WORKERS_ENV, configured)
+            workers = os.cpu_count() or 1
+        if path.stat().st_size < PARALLEL_MIN_BYTES:
+            return 1
+    return max(1, workers)
+
+
 def process(
     session: Session,
     batch_id: int,
@@ -84,8 +111,12 @@ def process(
     progress: Progress | None = None,
     limits: Limits | None = None,
     today: dt.date | None = None,
+    workers: int | None = None,
 ) -> ImportBatch:
     """Load the batch's file in the caller's transaction and mark it loaded.
+
+    The rows are parsed, validated and formatted in `workers` processes (see
+    `import_workers`), and written in file order through one COPY.
 
     Raises FileRejected or MappingError for a file that cannot be imported (the caller rolls
     back and records the reason), BatchBusy when another process holds the batch.
@@ -125,26 +156,17 @@ def process(
             today=today,
         )
 
-        first_row_of: dict[str, int] = {}  # source key -> first row using it
-
-        def staged() -> Iterator[StagedRow]:
-            for n, (row_number, raw) in enumerate(table.rows, 1):
-                key = bound.source_key(raw)
-                result = validator.validate(row_number, bound.map_row(raw), key)
-                if key is not None:
-                    first = first_row_of.setdefault(key, row_number)
-                    if first != row_number:
-                        result.issues.append(repeated_key(key, first))
-                yield StagedRow(raw, result)
-                if progress is not None and n % PROGRESS_EVERY == 0:
-                    progress(n)
-
+        assert table.parser is not None  # open_table gives every table one
+        work = ChunkWork(batch_id, table.parser, bound, validator)
         # Millions of short-lived, acyclic row objects: reference counting frees them, and the
         # cycle collector would only rescan the growing caches over and over (~20 % of time).
+        # Workers are forked with it off, and with the validator as it is now.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            counts = load(session.connection(), batch_id, staged())
+            with OrderedPool(work, workers=import_workers(path, workers)) as pool:
+                chunks = pool.map(table.blocks(CHUNK_ROWS))
+                counts = load(session.connection(), batch_id, work.typed_columns, chunks, progress)
         finally:
             if collecting:
                 gc.enable()
@@ -179,6 +201,7 @@ def run_batch(
     *,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Validate and load a registered batch; return its summary, loaded or failed.
 
@@ -195,7 +218,9 @@ def run_batch(
         batch.failure_reason = None
     try:
         with scope() as session:
-            batch = process(session, batch_id, path, progress=progress, limits=limits)
+            batch = process(
+                session, batch_id, path, progress=progress, limits=limits, workers=workers
+            )
             return summary(batch)
     except BatchBusy:
         raise

@@ -20,8 +20,9 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -80,12 +81,28 @@ _NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _SEP_LINE = re.compile(r"sep=(.)(\r\n|\n|\r)")
 
 
+@dataclass(frozen=True)
+class RecordBlock:
+    """Consecutive records of a file, the unit of work of a bulk import: the text of CSV
+    records as read (`count` of them, the first numbered `first_number`), which is cheap to
+    hand to another process and is parsed there, or records already parsed (workbooks)."""
+
+    first_number: int
+    text: str = ""
+    count: int = 0
+    records: tuple[_Record, ...] = ()
+    #: Characters in the longest record's text: no cell of the block is longer.
+    longest: int = 0
+
+
 @dataclass
 class Table:
     """One sheet of an uploaded file: the heading row and a one-pass stream of data rows.
 
     `rows` yields (row_number, raw_row); row_number is what a spreadsheet shows (heading row
     is 1 in a normal file). Iterate it once; close the table (or use `with`) if you stop early.
+    `blocks` is the other way to read the same rows (use one or the other): `RecordBlock`s,
+    which `parser` turns back into rows, possibly in another process.
     """
 
     header: list[str]
@@ -96,13 +113,29 @@ class Table:
     sheet: str | None
     notes: list[str]
     _close: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    parser: BlockParser | None = field(default=None, repr=False, compare=False)
+    _blocks: Callable[[int], Iterator[RecordBlock]] | None = field(
+        default=None, repr=False, compare=False
+    )
+    _open_blocks: list[Iterator[RecordBlock]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+
+    def blocks(self, size: int) -> Iterator[RecordBlock]:
+        """The data rows as blocks of about `size` records, with the limits enforced as for
+        `rows`; a read error is raised after the block of the rows before it."""
+        assert self._blocks is not None
+        blocks = self._blocks(size)
+        self._open_blocks.append(blocks)
+        return blocks
 
     def close(self) -> None:
         """Stop the row stream and release the open file; safe to call more than once."""
         close, self._close = self._close, None
-        rows_close = getattr(self.rows, "close", None)
-        if rows_close is not None:
-            rows_close()
+        for stream in (self.rows, *self._open_blocks):
+            stream_close = getattr(stream, "close", None)
+            if stream_close is not None:
+                stream_close()
         if close is not None:
             close()
 
@@ -296,7 +329,7 @@ def _check_lengths(
 
 
 def _assemble(
-    records: Iterator[_Record],
+    records: Iterable[_Record],
     *,
     format: str,
     encoding: str | None,
@@ -326,6 +359,48 @@ def _assemble(
         close()
         raise
 
+    def too_many(number: int) -> FileRejected:
+        return FileRejected(
+            "too_many_rows",
+            f"{what} has more than {limits.max_rows:,} data rows (the limit was "
+            f"passed at row {number}). Split it into smaller files of at most "
+            f"{limits.max_rows:,} rows each.",
+        )
+
+    def blocks(size: int) -> Iterator[RecordBlock]:
+        try:
+            yield RecordBlock(peeked[0], records=(peeked,))
+            count = 1
+            if isinstance(records, _TextRecords):
+                for first, texts, blanks in records.blocks(size):
+                    rows = len(texts) - sum(blanks)
+                    if count + rows > limits.max_rows:
+                        passed = next(
+                            i for i, n in enumerate(accumulate(not b for b in blanks))
+                            if count + n > limits.max_rows
+                        )  # fmt: skip
+                        if passed:
+                            yield _text_block(first, texts[:passed])
+                        raise too_many(first + passed)
+                    count += rows
+                    yield _text_block(first, texts)
+                return
+            batch: list[_Record] = []
+            for number, cells in nonblank:
+                count += 1
+                if count > limits.max_rows:
+                    if batch:
+                        yield RecordBlock(batch[0][0], records=tuple(batch))
+                    raise too_many(number)
+                batch.append((number, cells))
+                if len(batch) == size:
+                    yield RecordBlock(batch[0][0], records=tuple(batch))
+                    batch = []
+            if batch:
+                yield RecordBlock(batch[0][0], records=tuple(batch))
+        finally:
+            close()
+
     def rows() -> Iterator[tuple[int, RawRow]]:
         try:
             yield first_row
@@ -333,12 +408,7 @@ def _assemble(
             for number, cells in nonblank:
                 count += 1
                 if count > limits.max_rows:
-                    raise FileRejected(
-                        "too_many_rows",
-                        f"{what} has more than {limits.max_rows:,} data rows (the limit was "
-                        f"passed at row {number}). Split it into smaller files of at most "
-                        f"{limits.max_rows:,} rows each.",
-                    )
+                    raise too_many(number)
                 yield number, layout.row(number, cells)
         finally:
             close()
@@ -352,7 +422,89 @@ def _assemble(
         sheet=sheet,
         notes=notes,
         _close=close,
+        parser=BlockParser(layout, delimiter),
+        _blocks=blocks,
     )
+
+
+def _text_block(first: int, texts: list[str]) -> RecordBlock:
+    return RecordBlock(first, "".join(texts), len(texts), longest=max(map(len, texts)))
+
+
+class BlockParser:
+    """Turns `RecordBlock`s back into rows, where the work is done: what `Table.rows` does
+    to each record after reading it (cells, blank rows, `_Layout.row`), minus the reading."""
+
+    def __init__(self, layout: _Layout, delimiter: str | None) -> None:
+        self.layout = layout
+        self.delimiter = delimiter
+        # Rows of exactly the heading's width, with no blank heading and no cell over the
+        # limit, need none of `_Layout.row`'s checks and are their cells in heading order.
+        self._plain_width = layout.width if not layout.blank else -1
+
+    def records(self, block: RecordBlock) -> tuple[list[tuple[int, list[str]]], Exception | None]:
+        """The block's non-blank records as (number, fields), fields "" for an empty cell,
+        in NFC; and the error reading them raised (NUL characters), after the rows before it.
+        """
+        if not block.text:
+            return [
+                (n, ["" if c is None else c for c in cells]) for n, cells in block.records
+            ], None
+        text = block.text
+        rows = list(_csv_reader(io.StringIO(text, newline=""), self.delimiter or ","))
+        if len(rows) != block.count:
+            raise RuntimeError(f"block of {block.count} records parsed as {len(rows)}")
+        out: list[tuple[int, list[str]]] = []
+        if "\x00" not in text and self._nfc_already(text):
+            number = block.first_number
+            for fields in rows:
+                if not _fields_blank(fields):
+                    out.append((number, fields))
+                number += 1
+            return out, None
+        for number, fields in enumerate(rows, block.first_number):
+            try:
+                cells = _cells(number, fields)
+            except FileRejected as exc:
+                return out, exc
+            if not _is_blank(cells):
+                out.append((number, ["" if c is None else c for c in cells]))
+        return out, None
+
+    def _nfc_already(self, text: str) -> bool:
+        """Whether every cell of `text` is in NFC, so `_nfc` would change none of them.
+
+        Cells are cut out of the text at ASCII delimiters, quotes and line ends, which no
+        character combines with, so a text in NFC has its cells in NFC; except where csv
+        drops a quote between a character and a combining mark after it ("e"\u0301).
+        """
+        return (
+            (self.delimiter or ",").isascii()
+            and unicodedata.is_normalized("NFC", text)
+            and _QUOTE_THEN_NON_ASCII.search(text) is None
+        )
+
+    def plain(self, block: RecordBlock, rows: list[list[str]]) -> bool:
+        """Whether `row` would return every one of these rows (of `block`) as it is."""
+        if not rows or {len(fields) for fields in rows} != {self._plain_width}:
+            return False
+        longest = block.longest if block.text else max(map(len, chain.from_iterable(rows)))
+        return longest <= self.layout.limits.max_cell_chars
+
+    def row(self, number: int, fields: list[str]) -> tuple[list[str], RawRow | None]:
+        """A record as cells in heading order ("" or None when empty), and its raw row when
+        that is not simply the cells under the headings (extra cells, blank headings). Raises
+        what `_Layout.row` raises."""
+        if (
+            len(fields) == self._plain_width
+            and max(map(len, fields)) <= self.layout.limits.max_cell_chars
+        ):
+            return fields, None
+        raw = self.layout.row(number, [f or None for f in fields])
+        return [raw[h] or "" for h in self.layout.header], raw
+
+
+_QUOTE_THEN_NON_ASCII = re.compile(r'"[^\x00-\x7f]')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,7 +691,7 @@ def _open_text(
     except BaseException:
         f.close()
         raise
-    records = _text_records(stream, delimiter, label, limits)
+    records = _TextRecords(stream, delimiter, label, limits)
     return _assemble(
         records,
         format="csv",
@@ -553,57 +705,124 @@ def _open_text(
     )
 
 
-def _text_records(
-    stream: io.TextIOWrapper, delimiter: str, label: str, limits: Limits
-) -> Iterator[_Record]:
-    # No physical line of an acceptable file is longer than this: every cell quoted, with
-    # every character a doubled quote, plus delimiters and the line end.
-    cap = limits.max_columns * (2 * limits.max_cell_chars + 3) + 2
+class _TextRecords:
+    """The records of a delimited text stream: parsed one at a time (iterating), or, once the
+    heading row is known, as blocks of their text (`blocks`), parsed where the work is done.
 
-    def lines() -> Iterator[str]:
-        while line := stream.readline(cap):
+    Both share one csv reader and one record count, so a block starts where iteration
+    stopped, and every record keeps the number a spreadsheet shows (blank rows count).
+    """
+
+    def __init__(
+        self, stream: io.TextIOWrapper, delimiter: str, label: str, limits: Limits
+    ) -> None:
+        self._stream = stream
+        self._label = label
+        self._delimiter = delimiter
+        self._limits = limits
+        # No physical line of an acceptable file is longer than this: every cell quoted, with
+        # every character a doubled quote, plus delimiters and the line end.
+        self._cap = limits.max_columns * (2 * limits.max_cell_chars + 3) + 2
+        self._taken: list[str] = []  # lines the reader took since the last record
+        self._reader = _csv_reader(self._lines(), delimiter)
+        self.number = 0
+
+    def _lines(self) -> Iterator[str]:
+        cap, taken = self._cap, self._taken
+        while line := self._stream.readline(cap):
             if len(line) >= cap and not line.endswith(("\n", "\r")):
                 raise _LineTooLong(line)
+            taken.append(line)
             yield line
 
-    reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
-    number = 0
-    try:
-        for fields in reader:
-            number += 1
-            cells: list[str | None] = []
-            for value in fields:
-                if not value:
-                    cells.append(None)
-                    continue
-                if "\x00" in value:
-                    raise _garbage(f"row {number} contains NUL characters")
-                cells.append(_nfc(value))
-            yield number, cells
-    except UnicodeDecodeError:
-        raise _bad_encoding(label, f"after row {number}") from None
-    except _LineTooLong as exc:
-        if exc.line.count(delimiter) >= limits.max_columns:
-            raise FileRejected(
-                "too_many_columns",
-                f"Row {number + 1} has more than {limits.max_columns} columns.",
-            ) from None
-        raise FileRejected(
-            "cell_too_long",
-            f"Row {number + 1} has a cell longer than {limits.max_cell_chars:,} characters, "
-            "the most allowed in one cell.",
-        ) from None
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            longest = min(limits.max_cell_chars, csv.field_size_limit())
+    def _next(self) -> list[str] | None:
+        """The next record's fields as csv gives them, counted; None at the end."""
+        limits, number = self._limits, self.number
+        try:
+            fields = next(self._reader, None)
+        except UnicodeDecodeError:
+            raise _bad_encoding(self._label, f"after row {number}") from None
+        except _LineTooLong as exc:
+            if exc.line.count(self._delimiter) >= limits.max_columns:
+                raise FileRejected(
+                    "too_many_columns",
+                    f"Row {number + 1} has more than {limits.max_columns} columns.",
+                ) from None
             raise FileRejected(
                 "cell_too_long",
-                f"Row {number + 1} has a cell longer than {longest:,} characters. This usually "
-                f'means a double quote (") in row {number + 1} was opened and never closed.',
+                f"Row {number + 1} has a cell longer than {limits.max_cell_chars:,} characters, "
+                "the most allowed in one cell.",
             ) from None
-        raise FileRejected(
-            "unknown_format", f"The file cannot be read as CSV after row {number}: {exc}."
-        ) from None
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                longest = min(limits.max_cell_chars, csv.field_size_limit())
+                raise FileRejected(
+                    "cell_too_long",
+                    f"Row {number + 1} has a cell longer than {longest:,} characters. This "
+                    f'usually means a double quote (") in row {number + 1} was opened and never '
+                    "closed.",
+                ) from None
+            raise FileRejected(
+                "unknown_format", f"The file cannot be read as CSV after row {number}: {exc}."
+            ) from None
+        if fields is not None:
+            self.number += 1
+        return fields
+
+    def __iter__(self) -> Iterator[_Record]:
+        while (fields := self._next()) is not None:
+            self._taken.clear()
+            yield self.number, _cells(self.number, fields)
+
+    def blocks(self, size: int) -> Iterator[tuple[int, list[str], list[bool]]]:
+        """The remaining records, `size` at a time: (number of the first, the text of each,
+        whether each is blank). A read error comes after the block of the records before it."""
+        first = self.number + 1
+        texts: list[str] = []
+        blanks: list[bool] = []
+        taken = self._taken
+        while True:
+            try:
+                fields = self._next()
+            except FileRejected:
+                if texts:
+                    yield first, texts, blanks
+                raise
+            if fields is None:
+                break
+            texts.append(taken[0] if len(taken) == 1 else "".join(taken))
+            taken.clear()
+            blanks.append(_fields_blank(fields))
+            if len(texts) == size:
+                yield first, texts, blanks
+                first, texts, blanks = self.number + 1, [], []
+        if texts:
+            yield first, texts, blanks
+
+
+def _csv_reader(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
+
+
+def _cells(number: int, fields: list[str]) -> list[str | None]:
+    """Record `number` as the cells of a row: None when empty, Unicode NFC."""
+    cells: list[str | None] = []
+    for value in fields:
+        if not value:
+            cells.append(None)
+            continue
+        if "\x00" in value:
+            raise _garbage(f"row {number} contains NUL characters")
+        cells.append(_nfc(value))
+    return cells
+
+
+def _fields_blank(fields: list[str]) -> bool:
+    """`_is_blank` of the record's cells, on csv's fields ("" for an empty cell)."""
+    for f in fields:  # noqa: SIM110 (a loop that stops at the first cell beats any())
+        if f and not f.isspace():
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

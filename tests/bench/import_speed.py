@@ -3,9 +3,12 @@
     scripts/bench import [--rows 1000000] [--keep]
 
 Generates a DC01 CSV (not timed), then on one fresh database: (1) raw `COPY` of the file into
-an unindexed all-text table, (2) `popdb import` of the same file in a subprocess (its peak
-memory read from the kernel's accounting of children). Prints both rates, their ratio, and the
-machine it ran on.
+an unindexed all-text table, (2) `popdb import` of the same file in a subprocess, with its
+worker processes (`--workers N` sets POPDB_IMPORT_WORKERS; default one per core). Prints both
+rates, their ratio, the import's CPU time (its processes together), its peak memory (the
+largest process, from the kernel's accounting of children, and the whole process tree,
+sampled: RSS summed, which counts pages the forked workers share with their parent more than
+once, and PSS, which shares them out), the load of the machine before the run, and the machine.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -51,6 +55,46 @@ def machine() -> dict[str, object]:
     }
 
 
+def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process in kB; zeros once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    values = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]}
+    return values.get("Rss", 0), values.get("Pss", 0)
+
+
+class TreeMemory(threading.Thread):
+    """Samples the memory of a process tree until stopped; keeps the peaks (MB)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.rss_mb, self.pss_mb, self.processes = pid, 0.0, 0.0, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            pids = _tree(self.pid)
+            rss, pss = map(sum, zip(*(_memory_kb(p) for p in pids), strict=True))
+            self.rss_mb, self.pss_mb = max(self.rss_mb, rss / 1024), max(self.pss_mb, pss / 1024)
+            self.processes = max(self.processes, len(pids))
+
+
 def raw_copy_seconds(engine: sa.Engine, path: Path) -> float:
     columns = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
     with engine.begin() as conn:
@@ -70,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
+    parser.add_argument("--workers", type=int, help="import worker processes (default: cores)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="popdb-bench-"))
@@ -91,17 +136,28 @@ def main() -> None:
 
     copy_s = raw_copy_seconds(engine, path)
     env = {**os.environ, "DATABASE_URL": url, "POPDB_HOME": str(workdir / "home")}
+    if args.workers is not None:
+        env["POPDB_IMPORT_WORKERS"] = str(args.workers)
+    load_before = Path("/proc/loadavg").read_text().split()[:3]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004",
          "--report", str(workdir / "errors.csv")],
-        env=env, capture_output=True, text=True,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    memory = TreeMemory(process.pid)
+    memory.start()
+    out, err = process.communicate()
     import_s = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"import failed: {done.stderr}")
-    summary = json.loads(done.stdout)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    memory.stop.set()
+    memory.join()
+    if process.returncode != 0:
+        sys.exit(f"import failed: {err}")
+    summary = json.loads(out)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_s = usage.ru_utime + usage.ru_stime - before.ru_utime - before.ru_stime
+    peak_mb = usage.ru_maxrss / 1024
     engine.dispose()
     result = {
         "rows": args.rows,
@@ -111,7 +167,12 @@ def main() -> None:
         "import_s": round(import_s, 2),
         "import_rows_per_s": round(args.rows / import_s),
         "ratio_to_raw_copy": round(copy_s / import_s, 3),
+        "import_cpu_s": round(cpu_s, 1),
+        "import_processes": memory.processes,
         "import_peak_rss_mb": round(peak_mb),
+        "import_tree_peak_rss_mb": round(memory.rss_mb),
+        "import_tree_peak_pss_mb": round(memory.pss_mb),
+        "load_average_before": load_before,
         "accepted": summary["accepted"],
         "rejected": summary["rejected"],
         "warnings": summary["warnings"],

@@ -1,4 +1,5 @@
-"""Kill -9 the import process at several points: no partial batch, and a retry loads it all."""
+"""Kill -9 the import process at several points: no partial batch, no worker process left
+behind, and a retry loads it all."""
 
 from __future__ import annotations
 
@@ -39,6 +40,42 @@ def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], wha
         time.sleep(0.01)
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes `pid` started (its import workers), and theirs (Linux /proc)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status is left to collect
+
+
+def _wait_until_gone(pids: list[int], point: str) -> None:
+    deadline = time.monotonic() + 30
+    while left := [p for p in pids if _alive(p)]:
+        if time.monotonic() > deadline:
+            pytest.fail(f"after a kill when {point}, worker processes were left: {left}")
+        time.sleep(0.05)
+
+
 def _wait_until_alone(engine: sa.Engine, point: str) -> None:
     """The killed client's server process rolls back and exits; wait for it to be gone.
 
@@ -68,7 +105,8 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_killed_import_leaves_nothing_and_a_retry_loads_every_row(
     scratch_database_url: str, big_file: Path, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "DATABASE_URL": scratch_database_url, "POPDB_HOME": str(tmp_path)}
+    env = {**os.environ, "DATABASE_URL": scratch_database_url, "POPDB_HOME": str(tmp_path),
+           "POPDB_IMPORT_WORKERS": "2"}  # fmt: skip
     assert (
         subprocess.run(
             [sys.executable, "-m", "popdb", "db", "upgrade"], env=env, capture_output=True
@@ -96,8 +134,12 @@ def test_a_killed_import_leaves_nothing_and_a_retry_loads_every_row(
         for point, reached in kill_points.items():
             process = _popdb(env, "import", str(big_file), "--commune", "00004")
             _wait_for(reached, process, point)
+            workers = _descendants(process.pid)
+            if point != "the batch is validating":
+                assert workers, "the import has no worker processes to check"
             process.send_signal(signal.SIGKILL)
             process.wait()
+            _wait_until_gone(workers, point)
             _wait_until_alone(engine, point)
             assert scalar("SELECT count(*) FROM source_record") == 0, point
             assert scalar("SELECT count(*) FROM import_issue") == 0, point

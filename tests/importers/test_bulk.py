@@ -1,0 +1,233 @@
+"""The bulk path (blocks of records, column-wise validation, COPY text per chunk, worker
+processes) gives exactly what the row-at-a-time reference gives: same lines, same issues."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import importers.loader as loader
+from importers.chunks import ChunkWork
+from importers.errors import FileRejected
+from importers.limits import Limits
+from importers.loader import COPY_COLUMNS, ROW_COLUMNS, StagedRow, copy_line, issue_line, load
+from importers.mapping import resolve_profile
+from importers.parallel import OrderedPool
+from importers.readers import open_table
+from importers.validate import RowValidator, repeated_key
+from tests.importers.messy import messy_rows
+from tests.support.dc01 import fake_rows, write_csv
+
+TODAY = dt.date(2026, 11, 23)
+NO_LIMITS = Limits()  # the defaults
+BATCH = 7
+
+
+def validator(bound: Any) -> RowValidator:
+    return RowValidator(
+        collected_on=dt.date(2026, 3, 1),
+        communes_in_force={"00004", "26740"},
+        vintage="2025-07",
+        known_codes={"00004", "26740", "00667", "01", "79", "001", "004"},
+        province_of={"00667": "01", "00004": "01"},
+        name_order=bound.profile.name_order,
+        name_columns="Họ, chữ đệm và tên khai sinh",
+        today=TODAY,
+    )
+
+
+def reference(path: Path, limits: Limits = NO_LIMITS) -> tuple[list[str], list[str]]:
+    """What the importer did one row at a time: COPY lines and issue lines."""
+    lines: list[str] = []
+    issues: list[str] = []
+    first_row_of: dict[str, int] = {}
+    with open_table(path, limits=limits) as table:
+        bound = resolve_profile(table.header, None)
+        v = validator(bound)
+        for number, raw in table.rows:
+            key = bound.source_key(raw)
+            result = v.validate(number, bound.map_row(raw), key)
+            if key is not None:
+                first = first_row_of.setdefault(key, number)
+                if first != number:
+                    result.issues.append(repeated_key(key, first))
+            lines.append(copy_line(BATCH, StagedRow(raw, result)))
+            issues += [issue_line(BATCH, number, key, i) for i in result.issues]
+    return lines, issues
+
+
+def bulk(
+    path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    workers: int,
+    chunk_rows: int,
+    limits: Limits = NO_LIMITS,
+) -> tuple[list[str], list[str], list[int]]:
+    """The bulk path's COPY lines (columns put in the reference's order), issue lines and
+    progress reports."""
+    copied: dict[str, tuple[tuple[str, ...], bytes]] = {}
+
+    def capture(connection: Any, table: str, columns: tuple[str, ...], data: Any) -> None:
+        pieces = []
+        while piece := data.read(1 << 20):
+            pieces.append(piece if isinstance(piece, bytes) else piece.encode())
+        copied[table] = (columns, b"".join(pieces))
+
+    monkeypatch.setattr(loader, "_copy", capture)
+    progress: list[int] = []
+    with open_table(path, limits=limits) as table:
+        bound = resolve_profile(table.header, None)
+        work = ChunkWork(BATCH, table.parser, bound, validator(bound))  # type: ignore[arg-type]
+        with OrderedPool(work, workers=workers) as pool:
+            counts = load(
+                None,  # type: ignore[arg-type]
+                BATCH,
+                work.typed_columns,
+                pool.map(table.blocks(chunk_rows)),
+                progress.append,
+            )
+    columns, data = copied["source_record"]
+    assert columns[: len(ROW_COLUMNS)] == ROW_COLUMNS
+    order = [columns.index(c) for c in ("batch_id", *COPY_COLUMNS)]
+    lines = []
+    for line in data.decode().splitlines():
+        fields = line.split("\t")
+        lines.append("\t".join(fields[i] for i in order) + "\n")
+    issues = copied["import_issue"][1].decode().splitlines(keepends=True)
+    assert counts.rows == len(lines)
+    assert counts.warnings == sum(line.endswith("\twarning\n") for line in issues)
+    return lines, issues, progress
+
+
+@pytest.fixture(scope="module")
+def messy_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_csv(tmp_path_factory.mktemp("bulk") / "messy.csv", messy_rows(3_000))
+
+
+def test_a_clean_file_gives_the_reference_lines_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No cell to escape, no odd row: the fastest way through every step."""
+    path = write_csv(tmp_path / "clean.csv", fake_rows(3_000, seed=9))
+    lines, issues, _ = bulk(path, monkeypatch, workers=2, chunk_rows=500)
+    assert (lines, issues) == reference(path)
+
+
+@pytest.mark.parametrize(("workers", "chunk_rows"), [(1, 2_000), (1, 7), (2, 50), (3, 1)])
+def test_the_bulk_path_gives_the_reference_lines_and_issues(
+    messy_file: Path, monkeypatch: pytest.MonkeyPatch, workers: int, chunk_rows: int
+) -> None:
+    want_lines, want_issues = reference(messy_file)
+    lines, issues, _ = bulk(messy_file, monkeypatch, workers=workers, chunk_rows=chunk_rows)
+    assert len(lines) == len(want_lines) > 2_900
+    for got, want in zip(lines, want_lines, strict=True):
+        assert got == want
+    assert issues == want_issues
+
+
+def test_the_messy_file_exercises_what_it_should(messy_file: Path) -> None:
+    lines, issues = reference(messy_file)
+    statuses = {line.split("\t")[4] for line in lines}
+    assert statuses == {"accepted", "rejected"}
+    problems = "".join(issues)
+    for code in ("Row ", "no name", "leading zero", "old Vietnamese font", "not in the official"):
+        assert code in problems, code
+
+
+def test_progress_is_reported_every_ten_thousand_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "a.csv", messy_rows(25_000, seed=3))
+    for workers in (1, 2):
+        *_, progress = bulk(path, monkeypatch, workers=workers, chunk_rows=2_000)
+        assert progress == [10_000, 20_000]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_error_after_some_rows_is_the_reference_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """The first error in file order wins, whether a worker or the reader meets it."""
+    rows = list(messy_rows(300, seed=5))
+    rows[120] = [*rows[120], *["x"] * 300]  # too many columns at row 122
+    path = write_csv(tmp_path / "a.csv", rows)
+    small = Limits(max_rows=200)
+    for limits, code in ((NO_LIMITS, "too_many_columns"), (small, "too_many_columns")):
+        with pytest.raises(FileRejected) as want:
+            reference(path, limits)
+        with pytest.raises(FileRejected) as got:
+            bulk(path, monkeypatch, workers=workers, chunk_rows=16, limits=limits)
+        assert (got.value.code, got.value.message) == (want.value.code, want.value.message)
+        assert got.value.code == code
+    too_few = Limits(max_rows=100)  # now the reader's limit comes first
+    with pytest.raises(FileRejected, match="passed at row 10") as got:
+        bulk(path, monkeypatch, workers=workers, chunk_rows=16, limits=too_few)
+    with pytest.raises(FileRejected) as want:
+        reference(path, too_few)
+    assert got.value.message == want.value.message
+
+
+# --- reading: blocks of records are the rows ------------------------------------------------
+
+_CELL = st.one_of(
+    st.text(alphabet=string.ascii_letters[:4] + ' ,;"\r\n\t\\\x00éê\u0301 ', max_size=6),
+    st.sampled_from(['"e"\u0301', '"a""b"', '"multi\nline"', '"unclosed', 'x"y', "", " ", "\t",
+                     "e\u0301", '"\u0301"', '"q"x', "a\x00", "0123456789abcdef"]),
+)  # fmt: skip
+
+
+def _rows_read(path: Path, *, blocks: int | None) -> list[Any]:
+    """(number, raw) of every row, then the error; through `rows` or `blocks` + parser."""
+    got: list[Any] = []
+    try:
+        with open_table(path, limits=Limits(max_rows=12, max_cell_chars=12)) as table:
+            if blocks is None:
+                got.extend(table.rows)
+            else:
+                parser = table.parser
+                assert parser is not None
+                for block in table.blocks(blocks):
+                    records, error = parser.records(block)
+                    for number, fields in records:
+                        cells, raw = parser.row(number, fields)
+                        got.append(
+                            (
+                                number,
+                                raw
+                                or dict(zip(table.header, [c or None for c in cells], strict=True)),
+                            )
+                        )
+                    if error is not None:
+                        raise error
+    except FileRejected as exc:
+        got.append((exc.code, exc.message))
+    return got
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@example(lines=[["a", "b"]] * 5 + [["", " "]] * 3 + [["c"]] * 10, ends="\n", size=3)
+@given(
+    lines=st.lists(
+        st.one_of(st.lists(_CELL, min_size=1, max_size=5), st.just(["", " ", ""])),
+        min_size=2,
+        max_size=30,
+    ),
+    ends=st.sampled_from(["\n", "\r\n", "\r"]),
+    size=st.integers(1, 9),
+)
+def test_blocks_parse_to_the_rows_that_reading_row_by_row_gives(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[list[str]], ends: str, size: int
+) -> None:
+    path = tmp_path_factory.mktemp("csv") / "f.csv"
+    text = "h1,h2,h3" + ends + ends.join(",".join(cells) for cells in lines) + ends
+    path.write_text(text, encoding="utf-8", newline="")
+    assert _rows_read(path, blocks=size) == _rows_read(path, blocks=None)
