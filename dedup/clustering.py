@@ -5,10 +5,11 @@ Only pairs above the auto-link threshold join clusters, strongest first (so the 
 evidence shapes a cluster before a marginal link can). Before two clusters join, the whole
 of each is checked, not just the linking pair: the join is refused when the clusters hold
 different personal ID numbers, different sexes, birth years more than a year apart, a pair a
-reviewer called distinct, or a scored pair below the review threshold, or when both already
-are registered persons (merging two persons is an administrator's decision). A refused
-link goes to the review queue instead. So A–B and B–C cannot pull A and C together when A
-and C are twins told apart by their ID numbers, sex or a low score of their own.
+reviewer called distinct, or a scored pair that outright disagrees (different given names or
+birth dates: `dedup.scoring.disagrees`), or when both already are registered persons
+(merging two persons is an administrator's decision). A refused link goes to the review
+queue instead. So A–B and B–C cannot pull A and C together when A and C are twins told
+apart by their ID numbers, sex or given names.
 """
 
 from __future__ import annotations
@@ -60,12 +61,14 @@ def cluster(
     probability: np.ndarray,
     decision: np.ndarray,
     *,
+    disagree: np.ndarray | None = None,
     persons: np.ndarray | None = None,
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> Clustering:
-    """Cluster the records of `frame`. `persons` gives each record's current person id (or
-    -1): records of one person start in one cluster. `cannot_link` are position pairs a
-    reviewer called distinct."""
+    """Cluster the records of `frame`. `disagree` marks the scored pairs that are evidence
+    of two people (default: every pair decided distinct). `persons` gives each record's
+    current person id (or -1): records of one person start in one cluster. `cannot_link`
+    are position pairs a reviewer called distinct."""
     n = len(frame)
     pins, sexes, years = frame["pin"], frame["sex"], frame["dob_year"]
     parent = np.arange(n)
@@ -123,7 +126,8 @@ def cluster(
     linked = np.zeros(n, dtype=bool)
     linked[pairs.left[decision == AUTO_LINK]] = True
     linked[pairs.right[decision == AUTO_LINK]] = True
-    low = (decision == DISTINCT) & linked[pairs.left] & linked[pairs.right]
+    against = (decision == DISTINCT) if disagree is None else disagree
+    low = against & linked[pairs.left] & linked[pairs.right]
     for x, y in zip(pairs.left[low].tolist(), pairs.right[low].tolist(), strict=True):
         apart[x].add(y)
         apart[y].add(x)

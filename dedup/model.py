@@ -13,9 +13,9 @@ from dedup.comparisons import Comparison, comparison_from_dict
 
 #: Probability at or above which a pair is linked without a person looking at it. High on
 #: purpose: two citizens sharing one identity is the costliest failure of a register.
-AUTO_LINK = 0.99
+AUTO_LINK = 0.95
 #: Between this and AUTO_LINK a pair goes to the review queue; below it, distinct.
-REVIEW = 0.5
+REVIEW = 0.3
 #: Comparisons that must not outright disagree ("else" level) for a pair to be linked
 #: automatically, however strong the rest: twins share parents, address, birth date and
 #: family name, and all that correlated agreement must not outvote different given names.

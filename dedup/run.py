@@ -23,7 +23,15 @@ from dedup.clustering import cluster
 from dedup.comparisons import comparisons_for, compute_gammas
 from dedup.features import INT_UNKNOWN
 from dedup.model import MatchModel, Thresholds
-from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW, decide, match_weights, tf_adjustments
+from dedup.scoring import (
+    AUTO_LINK,
+    DISTINCT,
+    REVIEW,
+    decide,
+    disagrees,
+    match_weights,
+    tf_adjustments,
+)
 from dedup.training import train
 from dedup.types import Frame
 from popdb.persons import apply_clusters
@@ -197,7 +205,7 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
         if a in position and b in position
     ]
     result = cluster(
-        frame, pairs, scores.probability, decision,
+        frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
         persons=None if options.rebuild else persons, cannot_link=cannot,
     )  # fmt: skip
     decision = result.decision

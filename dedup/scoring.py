@@ -63,18 +63,34 @@ def match_weights(
     return Scores(weight, probability, contributions)
 
 
+#: Attributes the personal ID number itself encodes (birth year, sex): when two records
+#: share a number, a differing date or sex is a slip on one of them, not another person.
+VOUCHED_BY_NUMBER = ("dob", "sex")
+IDENTIFIER = "personal_id_number"
+
+
+def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    """Pairs that outright disagree on a must-not-disagree comparison (different given
+    names, birth dates, numbers or sexes): evidence of two people, not a lack of evidence."""
+    found = np.zeros(len(gammas), dtype=bool)
+    same_number = gammas.column(IDENTIFIER) == 0 if IDENTIFIER in gammas.names else found.copy()
+    for name in model.thresholds.must_not_disagree:
+        if name not in gammas.names:
+            continue
+        index = gammas.names.index(name)
+        hit = np.isin(gammas.matrix[:, index], model.comparisons[index].disagreement)
+        if name in VOUCHED_BY_NUMBER:
+            hit &= ~same_number
+        found |= hit
+    return found
+
+
 def decide(gammas: Gammas, scores: Scores, model: MatchModel) -> np.ndarray:
-    """auto_link / review / distinct codes (see DECISIONS). A pair at a disagreement level
-    of a must-not-disagree comparison (different given names, birth dates, numbers, sexes)
-    is never linked automatically."""
+    """auto_link / review / distinct codes (see DECISIONS). A pair that `disagrees` is
+    never linked automatically, however strong the rest of its evidence."""
     t = model.thresholds
     decision = np.full(len(scores.probability), DISTINCT, dtype=np.int8)
     decision[scores.probability >= t.review] = REVIEW
-    auto = scores.probability >= t.auto_link
-    for name in t.must_not_disagree:
-        if name in gammas.names:
-            index = gammas.names.index(name)
-            levels = model.comparisons[index].disagreement
-            auto &= ~np.isin(gammas.matrix[:, index], levels)
+    auto = (scores.probability >= t.auto_link) & ~disagrees(gammas, model)
     decision[auto] = AUTO_LINK
     return decision

@@ -18,7 +18,15 @@ from dedup.comparisons import (
 )
 from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
 from dedup.model import MatchModel, Thresholds
-from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW, decide, match_weights, tf_adjustments
+from dedup.scoring import (
+    AUTO_LINK,
+    DISTINCT,
+    REVIEW,
+    decide,
+    disagrees,
+    match_weights,
+    tf_adjustments,
+)
 from dedup.training import expectation_maximisation, refine_with_labels, seed_m
 from dedup.types import Gammas, Pairs
 
@@ -273,3 +281,26 @@ def test_two_registered_persons_are_never_merged_automatically():
                      persons=np.array([10, 11, -1]))  # fmt: skip
     assert result.labels[2] == result.labels[0] != result.labels[1]
     assert result.refused == {1: "two_persons"}
+
+
+def test_only_evidence_of_two_people_vetoes_a_join_not_a_lack_of_evidence():
+    frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
+    pairs = pairs_of((0, 1), (1, 2), (0, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK, DISTINCT], dtype=np.int8)
+    probability = np.array([0.9999, 0.9995, 0.01])
+    thin = cluster(frame, pairs, probability, decision, disagree=np.array([False] * 3))
+    assert thin.labels[0] == thin.labels[1] == thin.labels[2]  # (0, 2) just lacks evidence
+    against = cluster(frame, pairs, probability, decision,
+                      disagree=np.array([False, False, True]))  # fmt: skip
+    assert against.labels[0] == against.labels[1] != against.labels[2]
+
+
+def test_a_shared_number_vouches_for_a_mistyped_birth_date_but_not_for_another_name():
+    comparisons = (IdComparison("personal_id_number", "pin"), NameComparison("given_name", "given"),
+                   DateComparison("dob"))  # fmt: skip
+    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 0.5) for c in comparisons),
+                       tuple(np.full(len(c.levels), 0.5) for c in comparisons), 0.5)  # fmt: skip
+    # same number + one year off; same number + other given name; no number + one year off
+    matrix = np.array([[0, 0, 5], [0, 3, 0], [-1, 0, 5]], dtype=np.int8)
+    found = disagrees(Gammas(tuple(c.name for c in comparisons), matrix), model)
+    assert found.tolist() == [False, True, True]
