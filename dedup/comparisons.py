@@ -8,6 +8,7 @@ Python loop per pair.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,15 +38,16 @@ def _assign(gamma: SmallArray, mask: BoolArray, conditions: Sequence[BoolArray])
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(ABC):
     """A field compared at ordered levels. Subclasses say how; `levels` label them."""
 
     name: str
     column: str
 
     @property
+    @abstractmethod
     def levels(self) -> tuple[str, ...]:
-        raise NotImplementedError
+        """Level labels, strongest first, "else" last."""
 
     @property
     def tf_level(self) -> int | None:
@@ -69,8 +71,9 @@ class Comparison:
             _assign(gamma, mask, self.conditions(frame, left[mask], right[mask]))
         return gamma
 
+    @abstractmethod
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
-        raise NotImplementedError
+        """One boolean array per level but the last, for pairs present on both sides."""
 
     def to_dict(self) -> dict:
         return {"kind": type(self).__name__, **vars(self)}

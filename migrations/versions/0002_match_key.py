@@ -31,8 +31,10 @@ def upgrade() -> None:
             for name in ("dob_year", "dob_month", "dob_day", "sex")
         ),
         sa.ForeignKeyConstraint(
-            ["record_id"], ["source_record.id"],
-            name=op.f("fk_match_key_record_id_source_record"), ondelete="CASCADE",
+            ["record_id"],
+            ["source_record.id"],
+            name=op.f("fk_match_key_record_id_source_record"),
+            ondelete="CASCADE",
         ),  # fmt: skip
         sa.PrimaryKeyConstraint("record_id", name=op.f("pk_match_key")),
     )
