@@ -126,20 +126,9 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def frame_from_rows(ids: Sequence[int], rows: Iterable[Mapping[str, Any]]) -> Frame:
-    """A frame from already-computed match-key rows (mappings with `COLUMNS`), ids ascending."""
+    """A frame from match-key rows (mappings with `COLUMNS`, as `features` returns)."""
     rows = list(rows)
-    columns: dict[str, np.ndarray] = {}
-    for name in STR_COLUMNS:
-        col = np.empty(len(rows), dtype=object)
-        col[:] = [r[name] for r in rows]
-        columns[name] = col
-    for name in INT_COLUMNS:
-        columns[name] = np.fromiter((r[name] for r in rows), dtype=np.int16, count=len(rows))
-    ids_array = np.asarray(ids, dtype=np.int64)
-    order = np.argsort(ids_array, kind="stable")
-    if not np.all(order == np.arange(len(order))):
-        return Frame(ids_array, columns).take(order)
-    return Frame(ids_array, columns)
+    return frame_from_columns(ids, {name: [r[name] for r in rows] for name in COLUMNS})
 
 
 def frame_from_columns(ids: Sequence[int], columns: Mapping[str, Sequence[Any]]) -> Frame:

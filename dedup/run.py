@@ -8,6 +8,7 @@ is matched without reading the whole registry). `rebuild` re-scores and re-clust
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -89,8 +90,6 @@ def active_model(connection: sa.Connection) -> tuple[int, int, MatchModel] | Non
 
 def save_model(connection: sa.Connection, model: MatchModel, notes: str) -> tuple[int, int]:
     """Store `model` as the next version and make it the active one."""
-    import json
-
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('popdb.match_model'))"))
     connection.execute(sa.text("UPDATE match_model SET active = false WHERE active"))
     row = connection.execute(
