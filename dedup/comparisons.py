@@ -21,12 +21,18 @@ from dedup.types import NULL_LEVEL, Frame, Gammas, IntArray, Pairs, SmallArray
 BoolArray = np.ndarray
 
 
+#: Pairs per rapidfuzz call: it copies every string it is given, so a whole run at once
+#: would hold millions of copies.
+CHUNK = 250_000
+
+
 def _similarity(a: np.ndarray, b: np.ndarray, scorer: object) -> np.ndarray:
-    if len(a) == 0:
-        return np.empty(0, np.float32)
-    left = ["" if v is None else v for v in a.tolist()]
-    right = ["" if v is None else v for v in b.tolist()]
-    return process.cpdist(left, right, scorer=scorer, workers=1)  # type: ignore[arg-type]
+    out = np.empty(len(a), dtype=np.float64)
+    for start in range(0, len(a), CHUNK):
+        left = ["" if v is None else v for v in a[start : start + CHUNK].tolist()]
+        right = ["" if v is None else v for v in b[start : start + CHUNK].tolist()]
+        out[start : start + CHUNK] = process.cpdist(left, right, scorer=scorer, workers=1)  # type: ignore[arg-type]
+    return out
 
 
 def _assign(gamma: SmallArray, mask: BoolArray, conditions: Sequence[BoolArray]) -> None:

@@ -54,16 +54,25 @@ def load_frame(
     compiled = query.bindparams(**(params or {})).compile(
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
     )
-    rows = list(copy_out(connection, str(compiled)))
-    ids = [int(r[0]) for r in rows]  # type: ignore[arg-type]
-    columns: dict[str, list] = {}
-    for offset, name in enumerate(COLUMNS, start=1):
-        values = [r[offset] for r in rows]
-        columns[name] = [int(v) for v in values] if name in INT_COLUMNS else values  # type: ignore[arg-type]
+    ids: list[int] = []
+    persons: list[int] = []
+    matched: list[bool] = []
+    columns: dict[str, list] = {name: [] for name in COLUMNS}
+    appenders = [columns[name].append for name in COLUMNS]
+    # Keys repeat (family names, communes, years): keep one string object per value.
+    interned: list[dict] = [{} for _ in COLUMNS]
+    ints = [name in INT_COLUMNS for name in COLUMNS]
+    for row in copy_out(connection, str(compiled)):
+        ids.append(int(row[0]))  # type: ignore[arg-type]
+        for offset, (append, table, is_int) in enumerate(
+            zip(appenders, interned, ints, strict=True), start=1
+        ):
+            value = row[offset]
+            append(int(value) if is_int else table.setdefault(value, value))  # type: ignore[arg-type]
+        persons.append(int(row[-2]))  # type: ignore[arg-type]
+        matched.append(row[-1] == "t")
     frame = frame_from_columns(ids, columns)
-    persons = np.asarray([int(r[-2]) for r in rows], dtype=np.int64)  # type: ignore[arg-type]
-    matched = np.asarray([r[-1] == "t" for r in rows], dtype=bool)
-    return frame, persons, matched
+    return frame, np.asarray(persons, dtype=np.int64), np.asarray(matched, dtype=bool)
 
 
 def write_candidates(

@@ -86,7 +86,7 @@ def expectation_maximisation(
     groups = np.zeros(len(gammas), dtype=np.int64) if tags is None else tags.astype(np.int64)
     sizes = np.bincount(groups)
     priors = np.full(len(sizes), prior)
-    codes = gammas.matrix.astype(np.int64) + 1  # null -> 0
+    codes = gammas.matrix.astype(np.int16) + 1  # null -> 0; small: pairs can be millions
     p = np.zeros(len(gammas))
     for step in range(iterations):
         pair_prior = priors[groups]
@@ -221,15 +221,21 @@ def train(
         gammas = compute_gammas(frame, pairs, comparisons)
     if len(gammas) >= MIN_TRAINING_PAIRS:
         model = replace(model, m=seed_m(gammas, model))
+        tags = pairs.rule
+        if len(gammas) > EM_MAX_PAIRS:  # a uniform sample estimates the same shares
+            keep = np.sort(np.random.default_rng(seed).choice(len(gammas), EM_MAX_PAIRS, False))
+            gammas, tags = Gammas(gammas.names, gammas.matrix[keep]), tags[keep]
         model, _ = expectation_maximisation(
-            gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=pairs.rule
+            gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
         model, _ = expectation_maximisation(
-            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=pairs.rule
+            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
     return model
 
 
+#: EM runs on at most this many candidate pairs (a uniform sample beyond it).
+EM_MAX_PAIRS = 2_000_000
 #: How many pairs the random-pair u counts as when EM fits u among candidate pairs.
 U_PRIOR_STRENGTH = 1000.0
 #: Fewer candidate pairs than this and EM has nothing to learn from: the starting m and the

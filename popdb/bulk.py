@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -67,13 +68,14 @@ def copy_in(
 
 
 def copy_out(connection: sa.Connection, query: str) -> Iterator[list[str | None]]:
-    """The rows of `query` as lists of strings (None for NULL), via COPY TO STDOUT."""
+    """The rows of `query` as lists of strings (None for NULL), via COPY TO STDOUT. The
+    output is spooled to a temporary file, not held in memory: it can be a million rows."""
     cursor = _cursor(connection)
-    buffer = io.StringIO()
-    try:
-        cursor.copy_expert(f"COPY ({query}) TO STDOUT", buffer)
-    finally:
-        cursor.close()
-    buffer.seek(0)
-    for line in buffer:
-        yield [_parse_field(cell) for cell in line.rstrip("\n").split("\t")]
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
+        try:
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT", spool)
+        finally:
+            cursor.close()
+        spool.seek(0)
+        for line in spool:
+            yield [_parse_field(cell) for cell in line.rstrip("\n").split("\t")]
