@@ -41,8 +41,13 @@ def upgrade() -> None:
     # Retired persons point at their survivor; finding who points at a person must not
     # scan the table (deletes and merges check this foreign key).
     op.create_index(op.f("ix_person_merged_into_id"), "person", ["merged_into_id"])
+    # Blocking now joins on match_key; this index only slowed every import.
+    op.drop_index("ix_source_record_blocking_fold_year", table_name="source_record")
 
 
 def downgrade() -> None:
+    op.create_index(
+        "ix_source_record_blocking_fold_year", "source_record", ["name_fold", "dob_year"]
+    )
     op.drop_index(op.f("ix_person_merged_into_id"), table_name="person")
     op.drop_table("match_key")

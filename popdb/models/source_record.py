@@ -19,7 +19,6 @@ class SourceRecord(CitizenFields, Base):
     __tablename__ = "source_record"
     __table_args__ = (
         sa.UniqueConstraint("batch_id", "row_number"),
-        sa.Index("ix_source_record_blocking_fold_year", "name_fold", "dob_year"),
         *citizen_checks(),
     )
 
