@@ -1,0 +1,193 @@
+"""The audit chain: every identity read and every registry change, hash-chained.
+
+Each `audit_event` row carries the hash of the row before it and a SHA-256 of its own
+canonical form (its id, time, who, what, why and that previous hash), so removing, editing or
+reordering a row breaks every hash after it. The database refuses UPDATE, DELETE and TRUNCATE
+(triggers, migration 0001); `verify` recomputes the chain and an `Anchor` kept elsewhere
+reveals a cut tail.
+
+Appends are serialised by a transaction-scoped advisory lock taken just before the insert, so
+the chain order is the commit order. Write the audit event as the last step of a transaction:
+the lock is held until commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from popdb.errors import InvalidInput
+from popdb.models import ApiClient, AuditEvent
+
+GENESIS = "0" * 64
+#: Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
+_CHAIN_LOCK = 0x706F7064625F6175  # "popdb_au"
+HASHED = (
+    "id", "occurred_at", "actor_id", "actor_name", "role", "action", "subject_type",
+    "subject_id", "purpose", "legal_basis", "fields", "request_id", "detail", "prev_hash",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: an API client, or an operator at the command line."""
+
+    id: int | None
+    name: str
+    role: str
+
+    @classmethod
+    def of(cls, client: ApiClient) -> Actor:
+        return cls(client.id, client.name, client.role)
+
+    @classmethod
+    def operator(cls, name: str = "cli") -> Actor:
+        return cls(None, name, "operator")
+
+
+def _plain(value: Any) -> Any:
+    """JSON values that survive a jsonb round trip unchanged (floats do not: 1e5 → 100000)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def compute_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of the hashed columns (sorted keys, no spaces)."""
+    payload = {k: row[k] for k in HASHED}
+    payload["occurred_at"] = _timestamp(payload["occurred_at"])
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    subject_type: str | None = None,
+    subject_id: str | int | None = None,
+    purpose: str | None = None,
+    legal_basis: str | None = None,
+    fields: Iterable[str] = (),
+    request_id: str | None = None,
+    detail: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction; it commits or rolls back with the action."""
+    if not action:
+        raise InvalidInput("an audit event needs an action")
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
+    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    row: dict[str, Any] = {
+        "id": session.scalar(sa.select(sa.func.nextval("audit_event_id_seq"))),
+        # microseconds: what PostgreSQL keeps, so the hash recomputes from the stored row
+        "occurred_at": dt.datetime.now(dt.UTC),
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "role": actor.role,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": None if subject_id is None else str(subject_id),
+        "purpose": purpose,
+        "legal_basis": legal_basis,
+        "fields": [str(f) for f in fields],
+        "request_id": request_id,
+        "detail": _plain(dict(detail or {})),
+        "prev_hash": head or GENESIS,
+    }
+    event = AuditEvent(**row, hash=compute_hash(row))
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head at a moment, kept outside the database to detect a cut tail."""
+
+    head_id: int
+    head_hash: str
+    events: int
+    anchored_at: str
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(self.__dict__, indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def read(cls, path: Path) -> Anchor:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                int(data["head_id"]), str(data["head_hash"]), int(data["events"]),
+                str(data["anchored_at"]),
+            )  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"{path} is not an audit anchor file: {exc}") from exc
+
+
+def anchor(session: Session) -> Anchor:
+    head = session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) or 0
+    return Anchor(
+        head.id if head else 0, head.hash if head else GENESIS, events,
+        _timestamp(dt.datetime.now(dt.UTC)),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    checked: int
+    head_hash: str
+    first_bad_id: int | None = None
+    problem: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def verify(connection: sa.Connection, against: Anchor | None = None) -> Verdict:
+    """Recompute every hash in id order; name the first row that does not fit."""
+    columns = [getattr(AuditEvent, name) for name in HASHED] + [AuditEvent.hash]
+    rows = connection.execute(
+        sa.select(*columns).order_by(AuditEvent.id).execution_options(yield_per=5000)
+    )
+    prev, checked, anchor_seen = GENESIS, 0, against is None or against.head_id == 0
+    for mapping in rows.mappings():
+        row: Mapping[str, Any] = dict(mapping)
+        if row["prev_hash"] != prev:
+            return Verdict(False, checked, prev, row["id"], "prev_hash does not match the previous")
+        if compute_hash(row) != row["hash"]:
+            return Verdict(False, checked, prev, row["id"], "hash does not match the row's content")
+        if against is not None and row["id"] == against.head_id:
+            if row["hash"] != against.head_hash:
+                return Verdict(False, checked, prev, row["id"], "differs from the anchor's head")
+            anchor_seen = True
+        prev, checked = row["hash"], checked + 1
+    if not anchor_seen:
+        return Verdict(
+            False, checked, prev, against.head_id if against else None,
+            "the anchored head is missing: the chain was cut",
+        )  # fmt: skip
+    if against is not None and checked < against.events:
+        return Verdict(False, checked, prev, None, "fewer events than when anchored")
+    return Verdict(True, checked, prev)

@@ -1,0 +1,141 @@
+"""The audit chain: appends chain, the database refuses changes, verify finds tampering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from popdb import audit
+from popdb.models import AuditEvent
+from tests.popdb.test_cli import _env, popdb
+
+ALICE = audit.Actor(7, "Bộ Y tế", "agency")
+
+
+def _append(session: Session, n: int) -> list[AuditEvent]:
+    return [
+        audit.record(
+            session,
+            actor=ALICE,
+            action="identity.verify",
+            subject_type="person",
+            subject_id=100 + i,
+            purpose="khám bệnh",
+            legal_basis="a",
+            fields=["full_name", "dob"],
+            request_id=f"r{i}",
+            detail={"match": True, "n": i},
+        )  # fmt: skip
+        for i in range(n)
+    ]
+
+
+def _tamper(session: Session, sql: str) -> None:
+    """What a database superuser could do; the rolled-back test transaction undoes it."""
+    session.execute(sa.text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+    session.execute(sa.text(sql))
+    session.execute(sa.text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+
+
+def test_each_event_carries_the_hash_of_the_one_before(session: Session) -> None:
+    head = audit.anchor(session).head_hash
+    first, second = _append(session, 2)
+    assert first.prev_hash == head
+    assert second.prev_hash == first.hash and second.id > first.id
+    verdict = audit.verify(session.connection())
+    assert verdict.ok and verdict.head_hash == second.hash
+
+
+def test_the_hash_is_recomputed_from_the_stored_row(session: Session) -> None:
+    (event,) = _append(session, 1)
+    session.expire_all()
+    row = (
+        session.execute(
+            sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED]).where(
+                AuditEvent.id == event.id
+            )
+        )
+        .mappings()
+        .one()
+    )
+    assert audit.compute_hash(row) == event.hash
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET purpose = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"],
+)
+def test_the_database_refuses_to_change_the_log(session: Session, statement: str) -> None:
+    _append(session, 1)
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(sa.text(statement))
+
+
+def test_an_edited_row_is_named(session: Session) -> None:
+    events = _append(session, 3)
+    _tamper(session, f"UPDATE audit_event SET purpose = 'other' WHERE id = {events[1].id}")
+    verdict = audit.verify(session.connection())
+    assert not verdict.ok and verdict.first_bad_id == events[1].id
+    assert "content" in (verdict.problem or "")
+
+
+def test_a_removed_row_breaks_the_link_of_the_next(session: Session) -> None:
+    events = _append(session, 3)
+    _tamper(session, f"DELETE FROM audit_event WHERE id = {events[1].id}")
+    verdict = audit.verify(session.connection())
+    assert not verdict.ok and verdict.first_bad_id == events[2].id
+
+
+def test_an_anchor_reveals_a_cut_tail(session: Session, tmp_path: Path) -> None:
+    events = _append(session, 3)
+    path = tmp_path / "anchor.json"
+    audit.anchor(session).write(path)
+    kept = audit.Anchor.read(path)
+    assert kept.head_id == events[-1].id and kept.head_hash == events[-1].hash
+    _tamper(session, f"DELETE FROM audit_event WHERE id = {events[-1].id}")
+    assert audit.verify(session.connection()).ok  # a clean cut leaves a valid shorter chain
+    verdict = audit.verify(session.connection(), kept)
+    assert not verdict.ok and "cut" in (verdict.problem or "")
+
+
+def test_a_bad_anchor_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "anchor.json"
+    path.write_text("{}")
+    with pytest.raises(audit.InvalidInput, match="not an audit anchor"):
+        audit.Anchor.read(path)
+
+
+def test_values_that_jsonb_would_rewrite_are_stored_as_hashed(session: Session) -> None:
+    detail = {"p": 1e5, "s": {2, 1}}
+    event = audit.record(session, actor=audit.Actor.operator(), action="x", detail=detail)
+    assert event.detail == {"p": "100000.0", "s": [1, 2]}
+    assert audit.verify(session.connection()).ok
+
+
+def test_cli_verifies_anchors_and_exits_1_on_a_broken_chain(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    env = _env(DATABASE_URL=scratch_database_url)
+    created = popdb("clients", "create", "--name", "x", "--role", "admin", env=env)
+    assert created.returncode == 0, created.stderr
+    engine = sa.create_engine(scratch_database_url)
+    with Session(engine) as session:
+        _append(session, 3)
+        session.commit()
+    anchor = tmp_path / "anchor.json"
+    assert popdb("audit", "anchor", "--out", str(anchor), env=env).returncode == 0
+    done = popdb("audit", "verify", "--anchor", str(anchor), env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True
+    with Session(engine) as session:
+        _tamper(session, "DELETE FROM audit_event WHERE id = (SELECT max(id) FROM audit_event)")
+        session.commit()
+    assert popdb("audit", "verify", env=env).returncode == 0
+    cut = popdb("audit", "verify", "--anchor", str(anchor), env=env)
+    assert cut.returncode == 1 and "cut" in cut.stderr
+    engine.dispose()
