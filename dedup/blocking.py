@@ -41,7 +41,9 @@ class BlockingRule:
                 "split_by": list(self.split_by)}  # fmt: skip
 
 
-#: Default rules, strongest evidence first. Keys are ASCII folds so that a dropped
+#: Default rules, most specific first: a pair is tagged with the first rule that finds it and
+#: takes that rule's prior, so a pair agreeing on a full birth date must not be tagged by a
+#: year-only rule whose pairs are mostly namesakes. Keys are ASCII folds so that a dropped
 #: diacritic or a tone typo still lands in the same block; the comparisons then tell them
 #: apart. Given name + birth year alone is too weak a key at national scale (tens of pairs
 #: per record), so it always comes with the family name or the parents.
@@ -50,9 +52,6 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("other_id", ("other_id",)),
     BlockingRule("name_dob", ("name_fold", "dob_year", "dob_month", "dob_day")),
     BlockingRule(
-        "family_given_year", ("family_fold", "given_fold", "dob_year"), split_by=("commune",)
-    ),  # fmt: skip
-    BlockingRule(
         "initials_dob", ("initials", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
     ),  # fmt: skip
     BlockingRule(
@@ -60,6 +59,9 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     ),  # fmt: skip
     BlockingRule(
         "family_dob", ("family_fold", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
+    ),  # fmt: skip
+    BlockingRule(
+        "family_given_year", ("family_fold", "given_fold", "dob_year"), split_by=("commune",)
     ),  # fmt: skip
     BlockingRule("name_any_order_year", ("name_sorted", "dob_year")),
     BlockingRule("parents", ("father_fold", "mother_fold"), split_by=("dob_year",)),

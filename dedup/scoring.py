@@ -69,11 +69,15 @@ VOUCHED_BY_NUMBER = ("dob", "sex")
 IDENTIFIER = "personal_id_number"
 
 
-def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
-    """Pairs that outright disagree on a must-not-disagree comparison (different given
-    names, birth dates, numbers or sexes): evidence of two people, not a lack of evidence."""
-    found = np.zeros(len(gammas), dtype=bool)
-    same_number = gammas.column(IDENTIFIER) == 0 if IDENTIFIER in gammas.names else found.copy()
+def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    """How many must-not-disagree comparisons each pair outright disagrees on (different
+    given names, birth dates, numbers or sexes): evidence of two people, not a lack of it."""
+    count = np.zeros(len(gammas), dtype=np.int8)
+    same_number = (
+        gammas.column(IDENTIFIER) == 0
+        if IDENTIFIER in gammas.names
+        else np.zeros(len(gammas), dtype=bool)
+    )
     for name in model.thresholds.must_not_disagree:
         if name not in gammas.names:
             continue
@@ -81,16 +85,24 @@ def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
         hit = np.isin(gammas.matrix[:, index], model.comparisons[index].disagreement)
         if name in VOUCHED_BY_NUMBER:
             hit &= ~same_number
-        found |= hit
-    return found
+        count += hit
+    return count
+
+
+def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    return disagreements(gammas, model) > 0
 
 
 def decide(gammas: Gammas, scores: Scores, model: MatchModel) -> np.ndarray:
-    """auto_link / review / distinct codes (see DECISIONS). A pair that `disagrees` is
-    never linked automatically, however strong the rest of its evidence."""
+    """auto_link / review / distinct codes (see DECISIONS).
+
+    A pair that disagrees on one must-not-disagree field is never linked automatically,
+    however strong the rest of its evidence: a person looks at it. A pair that disagrees on
+    two (another given name and another birth date: a sibling sharing a household, parents
+    and address) is distinct; sending it to review would bury the real questions."""
     t = model.thresholds
+    count = disagreements(gammas, model)
     decision = np.full(len(scores.probability), DISTINCT, dtype=np.int8)
-    decision[scores.probability >= t.review] = REVIEW
-    auto = (scores.probability >= t.auto_link) & ~disagrees(gammas, model)
-    decision[auto] = AUTO_LINK
+    decision[(scores.probability >= t.review) & (count < 2)] = REVIEW
+    decision[(scores.probability >= t.auto_link) & (count == 0)] = AUTO_LINK
     return decision

@@ -28,7 +28,7 @@ from dedup.scoring import (
     tf_adjustments,
 )
 from dedup.training import expectation_maximisation, refine_with_labels, seed_m
-from dedup.types import Gammas, Pairs
+from dedup.types import Gammas, Pairs, Scores
 
 
 def record(**fields: object) -> dict:
@@ -304,3 +304,16 @@ def test_a_shared_number_vouches_for_a_mistyped_birth_date_but_not_for_another_n
     matrix = np.array([[0, 0, 5], [0, 3, 0], [-1, 0, 5]], dtype=np.int8)
     found = disagrees(Gammas(tuple(c.name for c in comparisons), matrix), model)
     assert found.tolist() == [False, True, True]
+
+
+def test_one_disagreement_goes_to_review_two_are_distinct_however_strong_the_rest():
+    comparisons = (NameComparison("given_name", "given"), DateComparison("dob"),
+                   NameComparison("mother_name", "mother"))  # fmt: skip
+    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 0.5) for c in comparisons),
+                       tuple(np.full(len(c.levels), 0.5) for c in comparisons), 0.5)  # fmt: skip
+    # all agree; other birth year; other given name and birth year (a sibling); weak evidence
+    matrix = np.array([[0, 0, 0], [0, 6, 0], [3, 6, 0], [0, 0, 0]], dtype=np.int8)
+    gammas = Gammas(tuple(c.name for c in comparisons), matrix)
+    probability = np.array([0.999, 0.999, 0.999, 0.5])
+    scores = Scores(np.zeros(4), probability, np.zeros((4, 3)))
+    assert decide(gammas, scores, model).tolist() == [AUTO_LINK, REVIEW, DISTINCT, REVIEW]
