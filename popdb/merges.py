@@ -200,13 +200,16 @@ def unmerge(
             f"person {person_id} was merged into person {source.merged_into_id}; unmerge from "
             "that person"
         )
-    held = {r[0] for r in session.execute(
-        sa.text("SELECT id FROM source_record WHERE person_id = :p"), {"p": person_id})}  # fmt: skip
+    held = {
+        r[0]
+        for r in session.execute(
+            sa.text("SELECT id FROM source_record WHERE person_id = :p"), {"p": person_id}
+        )
+    }
     strangers = [i for i in wanted if i not in held]
     if strangers:
         raise InvalidInput(
-            f"source records {', '.join(map(str, strangers))} do not belong to person "
-            f"{person_id}",
+            f"source records {', '.join(map(str, strangers))} do not belong to person {person_id}",
             errors={"source_record_ids": [f"not of person {person_id}: {strangers}"]},
         )
     if len(wanted) == len(held):
@@ -219,8 +222,13 @@ def unmerge(
     revived = revivable is not None and rows[revivable].merged_into_id == person_id
     if revived:
         target = int(revivable)  # type: ignore[arg-type]
-        run(sa.text("UPDATE person SET status = 'active', merged_into_id = NULL, "
-                    "version = version + 1, updated_at = now() WHERE id = :p"), {"p": target})  # fmt: skip
+        run(
+            sa.text(
+                "UPDATE person SET status = 'active', merged_into_id = NULL, "
+                "version = version + 1, updated_at = now() WHERE id = :p"
+            ),
+            {"p": target},
+        )
         repointed = _last_merge(session, target, person_id).get("repointed_person_ids") or []
         if repointed:
             run(sa.text("UPDATE person SET merged_into_id = :t, version = version + 1 "
@@ -234,8 +242,14 @@ def unmerge(
         {"t": target, "ids": wanted})  # fmt: skip
     _event(session, person_id, "unmerged", label, reason,
            {"source_record_ids": wanted, "to_person_id": target})  # fmt: skip
-    _event(session, target, "unmerged", label, reason,
-           {"source_record_ids": wanted, "from_person_id": person_id, "revived": revived})  # fmt: skip
+    _event(
+        session,
+        target,
+        "unmerged",
+        label,
+        reason,
+        {"source_record_ids": wanted, "from_person_id": person_id, "revived": revived},
+    )
     # The pairs across the split are the administrator's "distinct": dedup must not re-join.
     run(sa.text("""
         UPDATE match_candidate SET review_status = 'distinct', decided_by = :actor,

@@ -70,12 +70,25 @@ def person_history(
         {"p": person_id, "after": after or 0, "limit": limit + 1},
     ).all()  # fmt: skip
     page = rows[:limit]
-    audit.record(session, actor=actor, action="person.history.read", subject_type="person",
-                 subject_id=person_id, request_id=request_id, detail={"events": len(page)})  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="person.history.read",
+        subject_type="person",
+        subject_id=person_id,
+        request_id=request_id,
+        detail={"events": len(page)},
+    )
     return {
         "items": [
-            {"id": r.id, "kind": r.kind, "actor": r.actor, "reason": r.reason, "data": r.data,
-             "created_at": r.created_at}
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "actor": r.actor,
+                "reason": r.reason,
+                "data": r.data,
+                "created_at": r.created_at,
+            }
             for r in page
         ],  # fmt: skip
         "next": page[-1].id if len(rows) > limit else None,

@@ -31,9 +31,10 @@ OPEN_FILTER = "open"
 DECISIONS = ("merge", "distinct", "skip")
 OPEN = ("pending", "claimed", "skipped")
 #: Fields shown side by side (the parsed columns; codes where the text is not kept).
-SHOWN_FIELDS = tuple(
-    f for f in CANONICAL_FIELDS if f not in ("dob", "ethnicity", "religion")
-) + ("ethnicity_code", "religion_code")
+SHOWN_FIELDS = tuple(f for f in CANONICAL_FIELDS if f not in ("dob", "ethnicity", "religion")) + (
+    "ethnicity_code",
+    "religion_code",
+)
 
 _ITEM = """
     SELECT mc.id, mc.left_record_id, mc.right_record_id, mc.probability, mc.match_weight,
@@ -264,7 +265,9 @@ def detail(
         right=right,
         left_person=left_person,
         right_person=right_person,
-        differences=[f for f in ("dob", *SHOWN_FIELDS) if left["fields"].get(f) != right["fields"].get(f)],
+        differences=[
+            f for f in ("dob", *SHOWN_FIELDS) if left["fields"].get(f) != right["fields"].get(f)
+        ],
         four_eyes=_four_eyes(left_person, right_person),
     )
     audit.record(
@@ -314,9 +317,13 @@ def source_record(session: Session, record_id: int) -> dict[str, Any]:
         "person_id": row.person_id,
         "source_key": row.source_key,
         "status": row.status,
-        "batch": {"id": row.batch_id, "commune_code": row.batch_commune,
-                  "file_name": row.file_name, "collected_on": row.collected_on.isoformat(),
-                  "row_number": row.row_number},  # fmt: skip
+        "batch": {
+            "id": row.batch_id,
+            "commune_code": row.batch_commune,
+            "file_name": row.file_name,
+            "collected_on": row.collected_on.isoformat(),
+            "row_number": row.row_number,
+        },  # fmt: skip
         "warnings": row.warnings,
         "fields": _fields(row),
     }
@@ -399,8 +406,13 @@ def decide(
         a, b = locked[ids[0]], locked[ids[1]]
         if a.id != b.id and merges.needs_second_admin(a, b) and row.merge_requested_by is None:
             status, awaiting = "pending", True
-            _update(session, item_id, "review_status = 'pending', merge_requested_by = :me, "
-                    "merge_requested_at = now(), claimed_by = NULL, claimed_until = NULL", actor)  # fmt: skip
+            _update(
+                session,
+                item_id,
+                "review_status = 'pending', merge_requested_by = :me, "
+                "merge_requested_at = now(), claimed_by = NULL, claimed_until = NULL",
+                actor,
+            )
             detail["four_eyes"] = "requested"
         else:
             if a.id != b.id and merges.needs_second_admin(a, b):
@@ -420,8 +432,11 @@ def decide(
                     "decided_at = now(), claimed_until = NULL", actor)  # fmt: skip
             detail.update(person_id=person_id, retired_person_id=retired,
                           moved_record_ids=list(result.moved_record_ids))  # fmt: skip
-    new_version = int(session.scalar(
-        sa.text("SELECT version FROM match_candidate WHERE id = :id"), {"id": item_id}))  # fmt: skip
+    new_version = int(
+        session.scalar(
+            sa.text("SELECT version FROM match_candidate WHERE id = :id"), {"id": item_id}
+        )
+    )
     if status == "merged" and retired is not None:
         audit.record(session, actor=actor, action="person.merge", subject_type="person",
                      subject_id=person_id, request_id=request_id,

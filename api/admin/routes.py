@@ -195,8 +195,11 @@ def decide(item_id: int) -> ResponseReturnValue:
     if result.awaiting_approval:
         flash(f"Item {item_id}: merge requested; a second administrator must approve it.", "info")
     else:
-        flash(f"Item {item_id}: {result.status}"
-              + (f" into person {result.person_id}." if result.person_id else "."), "ok")  # fmt: skip
+        flash(
+            f"Item {item_id}: {result.status}"
+            + (f" into person {result.person_id}." if result.person_id else "."),
+            "ok",
+        )
     item = reviews.claim_next(s, actor=_actor(), hold=claim_hold(), request_id=g.request_id)
     s.commit()
     if item is None:

@@ -32,7 +32,10 @@ def waterfall(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "bars": bars,
         "zero": pct(0.0),
-        "final": {"weight": round(total, 2), "left": pct(min(0.0, total)),
-                  "width": max(round(abs(total) / scale * 100, 2), 0.4),
-                  "probability": item["explained_probability"]},  # fmt: skip
+        "final": {
+            "weight": round(total, 2),
+            "left": pct(min(0.0, total)),
+            "width": max(round(abs(total) / scale * 100, 2), 0.4),
+            "probability": item["explained_probability"],
+        },  # fmt: skip
     }

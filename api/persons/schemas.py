@@ -29,8 +29,19 @@ class HistoryArgsSchema(Schema):
 
 class EventSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"enum": ["created", "linked", "merged", "unmerged",
-                                            "field_changed", "status_changed", "pin_assigned"]})  # fmt: skip
+    kind = fields.String(
+        metadata={
+            "enum": [
+                "created",
+                "linked",
+                "merged",
+                "unmerged",
+                "field_changed",
+                "status_changed",
+                "pin_assigned",
+            ]
+        }
+    )
     actor = fields.String()
     reason = fields.String(allow_none=True)
     data = fields.Dict()

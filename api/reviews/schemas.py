@@ -74,9 +74,10 @@ class SourceRecordSchema(Schema):
     batch = fields.Nested(BatchRefSchema)
     warnings = fields.List(fields.Raw())
     fields_ = fields.Dict(
-        data_key="fields", attribute="fields", metadata={"description": "parsed fields; dob as 1950, 1950-05 or "
-                                     "1950-05-12"}
-    )  # fmt: skip
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "parsed fields; dob as 1950, 1950-05 or 1950-05-12"},
+    )
 
 
 class GoldenSchema(Schema):

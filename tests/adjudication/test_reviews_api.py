@@ -107,8 +107,12 @@ def test_four_eyes_needs_a_second_different_admin(client, make_client, session, 
                        json={"decision": "merge", "version": current}).get_json()  # fmt: skip
     assert done["status"] == "merged"
     assert person_of(session, registry["t1"]) == person_of(session, registry["t2"])
-    detail = session.scalar(sa.text(
-        "SELECT detail FROM audit_event WHERE action = 'review.decision' ORDER BY id DESC LIMIT 1"))
+    detail = session.scalar(
+        sa.text(
+            "SELECT detail FROM audit_event WHERE action = 'review.decision' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+    )
     assert detail["four_eyes"]["requested_by"] == first_id
 
 
@@ -116,8 +120,11 @@ def test_a_distinct_decision_is_remembered_by_later_runs(client, make_client, se
     _, admin = make_client("admin")
     item = item_between(session, registry["n1a"], registry["n1b"])
     version = client.get(f"/api/v1/reviews/{item}", headers=admin).get_json()["version"]
-    r = client.post(f"/api/v1/reviews/{item}/decision", headers=admin,
-                    json={"decision": "distinct", "version": version, "reason": "two women"})  # fmt: skip
+    r = client.post(
+        f"/api/v1/reviews/{item}/decision",
+        headers=admin,
+        json={"decision": "distinct", "version": version, "reason": "two women"},
+    )
     assert r.get_json()["status"] == "distinct" and r.get_json()["person_id"] is None
     run(session.connection(), RunOptions(rebuild=True))
     status = session.scalar(sa.text("SELECT review_status FROM match_candidate WHERE id = :i"),

@@ -91,6 +91,8 @@ def person_of(session: Session, record_id: int) -> int:
 
 def item_between(session: Session, a: int, b: int) -> int:
     return session.scalar(
-        sa.text("SELECT id FROM match_candidate WHERE left_record_id = :l AND right_record_id = :r"),
+        sa.text(
+            "SELECT id FROM match_candidate WHERE left_record_id = :l AND right_record_id = :r"
+        ),
         {"l": min(a, b), "r": max(a, b)},
     )
