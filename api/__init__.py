@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -39,7 +41,10 @@ def create_app(
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         MAX_CONTENT_LENGTH=settings.max_upload_bytes,
-        SECRET_KEY=settings.secret_key or uuid.uuid4().hex,
+        SECRET_KEY=settings.secret_key or _secret_key(settings.home),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
         POPDB_SETTINGS=settings,
         JSON_SORT_KEYS=False,
     )
@@ -59,13 +64,19 @@ def create_app(
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     app.extensions["popdb.api"] = api
 
+    from api.admin.routes import bp as admin
     from api.health.routes import blp as health
     from api.imports.routes import blp as imports
     from api.me.routes import blp as me
+    from api.persons.routes import blp as persons
+    from api.reviews.routes import blp as reviews
 
     app.register_blueprint(health)
+    app.register_blueprint(admin)
     api.register_blueprint(me)
     api.register_blueprint(imports)
+    api.register_blueprint(reviews)
+    api.register_blueprint(persons)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -74,6 +85,25 @@ def create_app(
         return send_from_directory(assets, name)
 
     return app
+
+
+def _secret_key(home: Path) -> str:
+    """Signs the admin session cookie. Without POPDB_SECRET_KEY, a random key kept in
+    POPDB_HOME (mode 0600), so that every web worker and restart signs alike."""
+    path = home / "secret_key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        draft = home / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:  # link is atomic: of two workers starting together, one key wins whole
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def _request_ids(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from api.db import get_session
@@ -20,6 +20,11 @@ from popdb.models import ApiClient
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
 RULE_ATTR = "_popdb_roles"
+
+#: Admin web pages: the only place where a signed-in session cookie stands for a key.
+ADMIN_PAGES = "/admin"
+ADMIN_SESSION_KEY = "admin_client_id"
+ADMIN_SESSION_FINGERPRINT = "admin_key_fp"
 
 #: Views of libraries (static files, the OpenAPI document, Swagger UI) that anyone may read.
 PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
@@ -72,6 +77,8 @@ def init_app(app: Flask) -> None:
             return error_response(403, "forbidden", "This route has no access rule; denied.")
         if PUBLIC in rules:
             return None
+        if request.path == ADMIN_PAGES or request.path.startswith(ADMIN_PAGES + "/"):
+            return _admin_session(rules)
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
@@ -85,6 +92,23 @@ def init_app(app: Flask) -> None:
                 403, "forbidden", f"A {client.role} client may not call this route."
             )
         return None
+
+
+def _admin_session(rules: frozenset[str]) -> ResponseReturnValue | None:
+    """/admin pages: the signed-in admin of the session cookie (never a Bearer key here, and
+    never the cookie on API routes). A revoked or rotated key ends the session."""
+    client_id = session.get(ADMIN_SESSION_KEY)
+    client = get_session().get(ApiClient, client_id) if isinstance(client_id, int) else None
+    if (
+        client is None
+        or not client.active
+        or client.role not in rules
+        or session.get(ADMIN_SESSION_FINGERPRINT) != client.key_hash[:16]
+    ):
+        session.pop(ADMIN_SESSION_KEY, None)
+        return redirect(url_for("admin.sign_in", next=request.full_path.rstrip("?")))
+    g.client = client
+    return None
 
 
 def _unauthorized(message: str) -> ResponseReturnValue:

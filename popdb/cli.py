@@ -109,6 +109,12 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, demo_pe
                                     persons=demo_persons, say=say)  # fmt: skip
                 click.echo(f"demo data loaded: {summary['rows_imported']} records, "
                            f"{summary['dedup']['persons']}", err=True)  # fmt: skip
+            from popdb.demo import demo_admin_key
+
+            with db.session_scope(engine) as session:
+                key = demo_admin_key(session)
+            click.echo(f"admin pages: http://{host}:{port}/admin  (review queue, compare, "
+                       f"persons); sign in with the demo admin key {key}", err=True)  # fmt: skip
         engine.dispose()
         import_worker = subprocess.Popen([sys.executable, "-m", "popdb", "worker"])
         click.echo(f"popdb serving on http://{host}:{port}  (docs: /docs)", err=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from popdb import db, synthetic
 
@@ -52,3 +53,20 @@ def load_demo(
         "truth_column": synthetic.TRUTH_COLUMN,
         "dedup": summary.as_dict(),
     }
+
+
+DEMO_ADMIN = "demo admin"
+
+
+def demo_admin_key(session: Session) -> str:
+    """A key for the demo's admin client, so a newcomer can sign in to /admin: the client is
+    created once; later starts rotate its key (keys are never stored, so never shown again)."""
+    from popdb.clients import create_client, rotate_key
+    from popdb.models import ApiClient
+
+    client_id = session.scalar(
+        sa.select(ApiClient.id).where(ApiClient.name == DEMO_ADMIN, ApiClient.active)
+    )
+    if client_id is None:
+        return create_client(session, name=DEMO_ADMIN, role="admin").api_key
+    return rotate_key(session, client_id).api_key

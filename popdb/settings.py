@@ -30,6 +30,8 @@ class Settings:
     secret_key: str | None = None
     web_workers: int = 2
     web_threads: int = 4
+    #: How long a claimed review item stays with its claimant (POPDB_REVIEW_CLAIM_MINUTES).
+    review_claim_minutes: int = 15
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -43,6 +45,7 @@ class Settings:
             secret_key=os.environ.get("POPDB_SECRET_KEY") or None,
             web_workers=_int("POPDB_WEB_WORKERS", 2),
             web_threads=_int("POPDB_WEB_THREADS", 4),
+            review_claim_minutes=_int("POPDB_REVIEW_CLAIM_MINUTES", 15),
         )
 
     @property

@@ -53,6 +53,10 @@ class MatchCandidate(Base):
     claimed_until: Mapped[dt.datetime | None]
     decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("api_client.id"))
     decided_at: Mapped[dt.datetime | None]
+    #: Four eyes: the first admin who asked to merge two persons holding different valid
+    #: personal ID numbers; a second, different admin approves by deciding merge too.
+    merge_requested_by: Mapped[int | None] = mapped_column(sa.ForeignKey("api_client.id"))
+    merge_requested_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(server_default="1")
     created_at: Mapped[created_at]
 

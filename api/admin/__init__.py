@@ -1,0 +1,1 @@
+"""Admin web pages under /admin (server-rendered; no JS build step)."""

@@ -1,0 +1,251 @@
+"""The admin pages: sign-in, the review queue, the compare page, persons, import batches.
+
+They call the same services as the JSON routes. Signing in turns an admin API key into a
+session cookie valid for /admin only; every form carries a CSRF token bound to the session.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from api.admin.waterfall import waterfall
+from api.auth import ADMIN_SESSION_FINGERPRINT, ADMIN_SESSION_KEY, allow, current_client, public
+from api.db import get_session
+from api.reviews.routes import claim_hold
+from popdb import audit, dashboard, merges, person_reads, reviews
+from popdb.clients import authenticate
+from popdb.errors import PopdbError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+_CSRF = "csrf_token"
+
+
+def csrf_token() -> str:
+    if _CSRF not in session:
+        session[_CSRF] = secrets.token_urlsafe(32)
+    return session[_CSRF]
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"csrf_token": csrf_token, "signed_in": g.get("client")}
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    if request.method == "POST":
+        sent = request.form.get(_CSRF, "")
+        expected = session.get(_CSRF, "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            abort(400, "The form is stale or was not sent by this site; reload and try again.")
+
+
+def _actor() -> audit.Actor:
+    return audit.Actor.of(current_client())
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path under /admin on this site: never an open redirect."""
+    parts = urlsplit(target or "")
+    if parts.scheme or parts.netloc or not parts.path.startswith("/admin"):
+        return url_for("admin.queue")
+    return target or url_for("admin.queue")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in() -> ResponseReturnValue:
+    """Sign in with an admin API key; the key itself is never kept in the cookie."""
+    error = None
+    if request.method == "POST":
+        client = authenticate(get_session(), request.form.get("api_key", "").strip())
+        if client is None or client.role != "admin":
+            error = "That is not an active admin key."
+        else:
+            token = session.get(_CSRF)
+            session.clear()  # a fresh session at sign-in: no fixation
+            session.permanent = True
+            session[ADMIN_SESSION_KEY] = client.id
+            session[ADMIN_SESSION_FINGERPRINT] = client.key_hash[:16]
+            session[_CSRF] = token or secrets.token_urlsafe(32)
+            audit.record(get_session(), actor=audit.Actor.of(client), action="admin.sign_in",
+                         request_id=g.request_id)  # fmt: skip
+            get_session().commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("admin/sign_in.html", error=error), (401 if error else 200)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@allow("admin")
+def sign_out() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for("admin.sign_in"))
+
+
+@bp.route("/", methods=["GET"])
+@allow("admin")
+def home() -> ResponseReturnValue:
+    return redirect(url_for("admin.queue"))
+
+
+def _float(name: str) -> float | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        abort(400, f"{name} must be a number between 0 and 1")
+    if not 0 <= value <= 1:
+        abort(400, f"{name} must be between 0 and 1")
+    return value
+
+
+@bp.route("/reviews", methods=["GET"])
+@allow("admin")
+def queue() -> ResponseReturnValue:
+    status = request.args.get("status") or reviews.OPEN_FILTER
+    commune = request.args.get("commune", "").strip() or None
+    filters = reviews.QueueFilter(status=status, commune=commune,
+                                  min_probability=_float("min_probability"),
+                                  max_probability=_float("max_probability"))  # fmt: skip
+    s = get_session()
+    try:
+        page = reviews.list_items(s, filters, after=request.args.get("after"), limit=50)
+    except PopdbError as exc:
+        abort(400, exc.message)
+    return render_template(
+        "admin/queue.html", page=page, counts=reviews.counts(s, commune=commune),
+        status=status, commune=commune or "", args=request.args,
+        statuses=[reviews.OPEN_FILTER, *reviews.STATUSES, reviews.AWAITING_APPROVAL],
+    )  # fmt: skip
+
+
+@bp.route("/reviews/claim", methods=["POST"])
+@allow("admin")
+def claim() -> ResponseReturnValue:
+    s = get_session()
+    item = reviews.claim_next(s, actor=_actor(), hold=claim_hold(), request_id=g.request_id)
+    s.commit()
+    if item is None:
+        flash("Nothing left to review.", "info")
+        return redirect(url_for("admin.queue"))
+    return redirect(url_for("admin.compare", item_id=item["id"]))
+
+
+@bp.route("/reviews/<int:item_id>", methods=["GET"])
+@allow("admin")
+def compare(item_id: int) -> ResponseReturnValue:
+    s = get_session()
+    try:
+        item = reviews.detail(s, item_id, actor=_actor(), request_id=g.request_id)
+    except PopdbError as exc:
+        abort(404, exc.message)
+    s.commit()
+    following = reviews.list_items(
+        s, reviews.QueueFilter(status="pending"),
+        after=reviews.encode_cursor(item["probability"], item_id), limit=1,
+    )["items"]  # fmt: skip
+    rows = [
+        (f, item["left"]["fields"].get(f), item["right"]["fields"].get(f))
+        for f in ("dob", *reviews.SHOWN_FIELDS)
+        if item["left"]["fields"].get(f) is not None or item["right"]["fields"].get(f) is not None
+    ]
+    return render_template(
+        "admin/compare.html", item=item, rows=rows, bars=waterfall(item),
+        next_url=url_for("admin.compare", item_id=following[0]["id"]) if following else None,
+        mine=item["claimed_by"] == current_client().id,
+    )  # fmt: skip
+
+
+@bp.route("/reviews/<int:item_id>/decision", methods=["POST"])
+@allow("admin")
+def decide(item_id: int) -> ResponseReturnValue:
+    s = get_session()
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        abort(400, "version must be a whole number")
+    try:
+        result = reviews.decide(
+            s, item_id, decision=request.form.get("decision", ""), version=version,
+            reason=request.form.get("reason") or None, actor=_actor(), request_id=g.request_id,
+        )  # fmt: skip
+        s.commit()
+    except PopdbError as exc:
+        s.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.compare", item_id=item_id))
+    if result.awaiting_approval:
+        flash(f"Item {item_id}: merge requested; a second administrator must approve it.", "info")
+    else:
+        flash(
+            f"Item {item_id}: {result.status}"
+            + (f" into person {result.person_id}." if result.person_id else "."),
+            "ok",
+        )
+    item = reviews.claim_next(s, actor=_actor(), hold=claim_hold(), request_id=g.request_id)
+    s.commit()
+    if item is None:
+        return redirect(url_for("admin.queue"))
+    return redirect(url_for("admin.compare", item_id=item["id"]))
+
+
+@bp.route("/persons/<int:person_id>", methods=["GET"])
+@allow("admin")
+def person(person_id: int) -> ResponseReturnValue:
+    s = get_session()
+    try:
+        found = person_reads.read_person(s, person_id, actor=_actor(), request_id=g.request_id)
+        events = person_reads.person_history(s, person_id, actor=_actor(), limit=500,
+                                             request_id=g.request_id)  # fmt: skip
+    except PopdbError as exc:
+        abort(404, exc.message)
+    s.commit()
+    return render_template("admin/person.html", person=found, events=events["items"],
+                           fields=("dob", *reviews.SHOWN_FIELDS))  # fmt: skip
+
+
+@bp.route("/persons/<int:person_id>/unmerge", methods=["POST"])
+@allow("admin")
+def unmerge(person_id: int) -> ResponseReturnValue:
+    s = get_session()
+    try:
+        ids = [int(v) for v in request.form.getlist("source_record_ids")]
+        result = merges.unmerge(s, person_id, ids, reason=request.form.get("reason", ""),
+                                actor=_actor(), request_id=g.request_id)  # fmt: skip
+        s.commit()
+    except ValueError:
+        abort(400, "source_record_ids must be record ids")
+    except PopdbError as exc:
+        s.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("admin.person", person_id=person_id))
+    flash(f"{len(result.moved_record_ids)} record(s) moved to person {result.person_id}"
+          + (" (restored with its former number)." if result.revived else "."), "ok")  # fmt: skip
+    return redirect(url_for("admin.person", person_id=result.person_id))
+
+
+@bp.route("/imports", methods=["GET"])
+@allow("admin")
+def imports() -> ResponseReturnValue:
+    s = get_session()
+    batches = dashboard.batch_outcomes(s)
+    return render_template("admin/imports.html", batches=batches,
+                           communes=dashboard.commune_quality(s))  # fmt: skip

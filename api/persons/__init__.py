@@ -1,0 +1,1 @@
+"""Admin person reads and unmerge: /api/v1/persons/{id}..."""

@@ -1,0 +1,70 @@
+"""Schemas of the admin person routes (never query the database)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.reviews.schemas import GoldenSchema, SourceRecordSchema
+
+
+class PinHistorySchema(Schema):
+    personal_id_number = fields.String()
+    reason = fields.String(allow_none=True)
+    assigned_at = fields.DateTime()
+    retired_at = fields.DateTime(allow_none=True)
+
+
+class PersonSchema(GoldenSchema):
+    source_records = fields.List(fields.Nested(SourceRecordSchema))
+    personal_id_numbers = fields.List(fields.Nested(PinHistorySchema))
+    merged_person_ids = fields.List(
+        fields.Integer(), metadata={"description": "retired persons that point here"}
+    )
+
+
+class HistoryArgsSchema(Schema):
+    after = fields.Integer(metadata={"description": "cursor: the `next` of the previous page"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String(
+        metadata={
+            "enum": [
+                "created",
+                "linked",
+                "merged",
+                "unmerged",
+                "field_changed",
+                "status_changed",
+                "pin_assigned",
+            ]
+        }
+    )
+    actor = fields.String()
+    reason = fields.String(allow_none=True)
+    data = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next = fields.Integer(allow_none=True, required=True)
+
+
+class UnmergeSchema(Schema):
+    source_record_ids = fields.List(
+        fields.Integer(), required=True, validate=validate.Length(min=1, max=10_000)
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class UnmergeResultSchema(Schema):
+    from_person_id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True, metadata={"description": "where the records went"})
+    revived = fields.Boolean(
+        required=True, metadata={"description": "the former person came back, number and all"}
+    )
+    moved_record_ids = fields.List(fields.Integer(), required=True)
+    personal_id_number = fields.String(allow_none=True)

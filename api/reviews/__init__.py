@@ -1,0 +1,1 @@
+"""Admin review queue: GET/POST /api/v1/reviews..."""

@@ -1,0 +1,103 @@
+"""GET /api/v1/reviews, POST /api/v1/reviews/claim, GET /api/v1/reviews/{id},
+POST /api/v1/reviews/{id}/decision."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from flask import current_app, g
+from flask.typing import ResponseReturnValue
+from flask_smorest import Blueprint
+
+from api.auth import allow, current_client
+from api.db import get_session
+from api.reviews.schemas import (
+    DecisionResultSchema,
+    DecisionSchema,
+    ReviewDetailSchema,
+    ReviewListArgsSchema,
+    ReviewListSchema,
+)
+from popdb import audit, reviews
+from popdb.settings import Settings
+
+blp = Blueprint(
+    "reviews", __name__, url_prefix="/api/v1/reviews",
+    description="The review queue: pairs the matcher was unsure of, settled by admins",
+)  # fmt: skip
+_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def claim_hold() -> dt.timedelta:
+    settings: Settings = current_app.config["POPDB_SETTINGS"]
+    return dt.timedelta(minutes=settings.review_claim_minutes)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(ReviewListArgsSchema, location="query")
+@blp.response(200, ReviewListSchema)
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def list_reviews(args: dict[str, Any]) -> ResponseReturnValue:
+    """Review items, most probable first, without personal data; filter by status, commune
+    and score band."""
+    filters = reviews.QueueFilter(
+        status=args.get("status"), commune=args.get("commune"),
+        min_probability=args.get("min_probability"), max_probability=args.get("max_probability"),
+    )  # fmt: skip
+    return reviews.list_items(get_session(), filters, after=args.get("after"),
+                              limit=args["limit"])  # fmt: skip
+
+
+@blp.route("/claim", methods=["POST"])
+@blp.response(200, ReviewDetailSchema)
+@blp.alt_response(204, description="Nothing left to review")
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def claim() -> ResponseReturnValue:
+    """Claim the next open item (yours if you already hold one), held for
+    POPDB_REVIEW_CLAIM_MINUTES; two admins never get the same item."""
+    session = get_session()
+    item = reviews.claim_next(session, actor=audit.Actor.of(current_client()),
+                              hold=claim_hold(), request_id=g.request_id)  # fmt: skip
+    session.commit()
+    if item is None:
+        return "", 204
+    return item
+
+
+@blp.route("/<int:item_id>", methods=["GET"])
+@blp.response(200, ReviewDetailSchema)
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def review_detail(item_id: int) -> ResponseReturnValue:
+    """Both sides (source records and golden records), each field's level and match weight,
+    the probability, the model version and the `version` to decide against. Audited."""
+    session = get_session()
+    item = reviews.detail(session, item_id, actor=audit.Actor.of(current_client()),
+                          request_id=g.request_id)  # fmt: skip
+    session.commit()
+    return item
+
+
+@blp.route("/<int:item_id>/decision", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, DecisionResultSchema)
+@blp.alt_response(403, description="Four eyes: the same admin cannot approve their own merge")
+@blp.alt_response(409, description="Stale version, already settled, or claimed by another admin")
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def decide(body: dict[str, Any], item_id: int) -> ResponseReturnValue:
+    """Decide `merge`, `distinct` or `skip` against the item's `version`. A merge of two
+    persons that both hold valid, different personal ID numbers waits for a second admin
+    (`awaiting_approval: true`); the answer names the surviving `person_id` of a merge."""
+    session = get_session()
+    result = reviews.decide(
+        session, item_id, decision=body["decision"], version=body["version"],
+        reason=body.get("reason"), actor=audit.Actor.of(current_client()),
+        request_id=g.request_id,
+    )  # fmt: skip
+    session.commit()
+    return dataclasses.asdict(result)
