@@ -454,6 +454,33 @@ def dedup_run(
     emit(summary.as_dict())
 
 
+@dedup_group.command("train")
+@click.option("--with-labels", is_flag=True, help="refine m from reviewers' decisions")
+@click.option("--dry-run", is_flag=True, help="report the effect, keep the active model")
+@click.pass_context
+def dedup_train(ctx: click.Context, with_labels: bool, dry_run: bool) -> None:
+    """Refine the active model with reviewers' merge/distinct decisions as labels; prints how
+    precision and recall at the thresholds move on those pairs, and saves a new version."""
+    from dedup.learning import refine
+    from dedup.run import active_model, save_model
+
+    if not with_labels:
+        raise PopdbError("say --with-labels; to retrain without labels: popdb dedup run --retrain")
+    with session_for(ctx) as session:
+        connection = session.connection()
+        found = active_model(connection)
+        if found is None:
+            raise PopdbError("no model yet: run `popdb dedup run` first")
+        _, version, model = found
+        refined, report = refine(connection, model)
+        summary = {"refined_from_version": version, **report}
+        if not dry_run:
+            _, summary["model_version"] = save_model(
+                connection, refined, f"version {version} refined with {report['labels']} labels"
+            )
+    emit(summary)
+
+
 @dedup_group.command("explain")
 @click.argument("key_a")
 @click.argument("key_b")
