@@ -117,8 +117,8 @@ def _where(filters: QueueFilter) -> tuple[list[str], dict[str, Any]]:
     if filters.min_probability is not None:
         where.append("mc.probability >= :lo")
         params["lo"] = filters.min_probability
-    if filters.max_probability is not None:
-        where.append("mc.probability < :hi")
+    if filters.max_probability is not None and filters.max_probability < 1:
+        where.append("mc.probability < :hi")  # below, exclusive; 1 means no upper bound
         params["hi"] = filters.max_probability
     return where, params
 

@@ -23,7 +23,7 @@ class ReviewListArgsSchema(Schema):
     )
     max_probability = fields.Float(
         validate=validate.Range(min=0, max=1),
-        metadata={"description": "score band: below (exclusive)"},
+        metadata={"description": "score band: below (exclusive; 1 includes 1)"},
     )
     after = fields.String(metadata={"description": "cursor: the `next` of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
