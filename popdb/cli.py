@@ -33,7 +33,8 @@ def emit(summary: dict[str, Any]) -> None:
 
 
 class PopdbGroup(click.Group):
-    """Turns domain errors into a one-line message and exit code 2, never a traceback."""
+    """Turns domain errors into a one-line message and exit code 2, never a traceback; a
+    database that cannot be reached (or goes away mid-command) likewise, with exit code 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -41,6 +42,12 @@ class PopdbGroup(click.Group):
         except PopdbError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(2)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            click.echo(f"error: the database is not reachable ({reason}); what this command "
+                       f"was doing was rolled back: run it again once the database is back",
+                       err=True)  # fmt: skip
+            sys.exit(3)
 
 
 @click.group(cls=PopdbGroup)

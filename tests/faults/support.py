@@ -16,13 +16,17 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ import pytest
 import sqlalchemy as sa
 
 from popdb import embedded
+from tests.conftest import TEST_HOME
 from tests.support.processes import children, clean_env, cmdline, popdb_run, wait_for
 
 #: Faults injected per test in CI; set POPDB_FAULT_POINTS higher for a thorough run.
@@ -55,6 +60,25 @@ def fault_seed() -> int:
 def fault_rng(salt: str) -> random.Random:
     """A generator per test, seeded from POPDB_FAULT_SEED and the test's name."""
     return random.Random(f"{fault_seed()}:{salt}")
+
+
+@contextmanager
+def own_home() -> Iterator[Path]:
+    """A POPDB_HOME for a server of the test's own, under the repository's .popdb-test/.
+
+    Not under pytest's tmp_path: when tests run as root the embedded server runs as another
+    user, who must reach its data directory, and pytest makes its temporary root private
+    again whenever another pytest run starts."""
+    base = TEST_HOME / "faults"
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="home-", dir=base))
+    path.chmod(0o755)
+    try:
+        yield path / "home"
+    finally:
+        if (path / "home" / "pgdata").exists():
+            embedded.stop(path / "home" / "pgdata")
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass
