@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
@@ -64,6 +65,20 @@ def init_app(app: Flask) -> None:
     def _domain(exc: domain.PopdbError) -> ResponseReturnValue:
         status = next((s for t, s in STATUS_OF.items() if isinstance(exc, t)), 400)
         return error_response(status, exc.code, exc.message, exc.errors)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_down(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
+        # The server went away or refuses connections (a restart, a failover): the request did
+        # not happen, so the client may retry; the pool reconnects on its own (pre-ping).
+        log.warning("database unavailable: %s", type(exc.orig).__name__,
+                    extra={"request_id": g.get("request_id")})  # fmt: skip
+        response, status = error_response(
+            503, domain.DatabaseUnavailable.code,
+            "The database is not reachable just now; nothing was changed. Try again shortly.",
+        )  # fmt: skip
+        response.headers["Retry-After"] = "5"
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

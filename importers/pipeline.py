@@ -224,6 +224,11 @@ def run_batch(
             return summary(batch)
     except BatchBusy:
         raise
+    except (sa.exc.OperationalError, sa.exc.InterfaceError):
+        # The database went away: the load was rolled back with the connection, and the failure
+        # cannot be recorded. The batch stays "validating"; a retry, or the worker, takes it up.
+        log.warning("import batch interrupted: database unavailable", extra={"batch_id": batch_id})
+        raise
     except (FileRejected, MappingError) as exc:
         reason = exc.message if isinstance(exc, FileRejected) else str(exc)
         _fail(scope, batch_id, reason)

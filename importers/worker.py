@@ -8,12 +8,15 @@ batches one at a time. Advisory locks keep two workers off one batch, and a batc
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import select
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -64,6 +67,10 @@ def process_pending(scope: SessionScope, *, limits: Limits | None = None) -> int
     return done
 
 
+#: Longest wait between attempts to reach a database that went away.
+MAX_BACKOFF_SECONDS = 30.0
+
+
 def run_forever(
     engine: sa.Engine,
     scope: SessionScope,
@@ -72,7 +79,39 @@ def run_forever(
     limits: Limits | None = None,
     poll_seconds: float = 5.0,
 ) -> None:
-    """Process pending batches, then sleep until a NOTIFY (or `poll_seconds`), until `stop`."""
+    """Process pending batches, then sleep until a NOTIFY (or `poll_seconds`), until `stop`.
+
+    A database that goes away (a restart, a failover) does not end the worker: it waits,
+    longer each time up to MAX_BACKOFF_SECONDS, and listens again once the database is back;
+    the batch it was loading was rolled back and is pending again."""
+    backoff = 0.5
+
+    def listening() -> None:
+        nonlocal backoff
+        backoff = 0.5
+
+    while not stop.is_set():
+        try:
+            _listen_and_process(engine, scope, stop=stop, limits=limits,
+                                poll_seconds=poll_seconds, listening=listening)  # fmt: skip
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.Error) as exc:
+            log.warning("import worker: database unavailable (%s); retrying in %.1f s",
+                        type(exc).__name__, backoff)  # fmt: skip
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+        else:
+            return
+
+
+def _listen_and_process(
+    engine: sa.Engine,
+    scope: SessionScope,
+    *,
+    stop: threading.Event,
+    limits: Limits | None,
+    poll_seconds: float,
+    listening: Callable[[], None],
+) -> None:
     raw = engine.raw_connection()
     try:
         dbapi: Any = raw.dbapi_connection  # psycopg2: poll() and notifies
@@ -80,10 +119,12 @@ def run_forever(
         cursor = dbapi.cursor()
         cursor.execute(f"LISTEN {CHANNEL}")
         cursor.close()
+        listening()
         while not stop.is_set():
             process_pending(scope, limits=limits)
             if select.select([dbapi], [], [], poll_seconds) != ([], [], []):
                 dbapi.poll()
                 dbapi.notifies.clear()
     finally:
-        raw.close()
+        with contextlib.suppress(psycopg2.Error, sa.exc.DBAPIError):  # died with the server
+            raw.close()

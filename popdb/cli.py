@@ -33,7 +33,8 @@ def emit(summary: dict[str, Any]) -> None:
 
 
 class PopdbGroup(click.Group):
-    """Turns domain errors into a one-line message and exit code 2, never a traceback."""
+    """Turns domain errors into a one-line message and exit code 2, never a traceback; a
+    database that cannot be reached (or goes away mid-command) likewise, with exit code 3."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -41,6 +42,12 @@ class PopdbGroup(click.Group):
         except PopdbError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(2)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            click.echo(f"error: the database is not reachable ({reason}); what this command "
+                       f"was doing was rolled back: run it again once the database is back",
+                       err=True)  # fmt: skip
+            sys.exit(3)
 
 
 @click.group(cls=PopdbGroup)
@@ -322,6 +329,58 @@ def audit_anchor(ctx: click.Context, out: Path) -> None:
         head = audit.anchor(session)
     head.write(out)
     emit({**head.__dict__, "file": str(out)})
+
+
+# --- backup / restore --------------------------------------------------------------------
+
+
+def _table_progress() -> Any:
+    from popdb.progress import Progress
+
+    bar = Progress(total=None, enabled=sys.stderr.isatty(), unit="tables")
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar(done)
+
+    return bar, update
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_cmd(ctx: click.Context, file: Path) -> None:
+    """Write a backup of the database in use to FILE (pg_dump custom format)."""
+    from popdb import backup
+
+    url = db.database_url(settings_of(ctx))
+    bar, update = _table_progress()
+    try:
+        outcome = backup.backup(url, file, progress=update)
+    finally:
+        bar.close()
+    emit(outcome.as_dict())
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace what a non-empty database holds")
+@click.pass_context
+def restore_cmd(ctx: click.Context, file: Path, force: bool) -> None:
+    """Restore a backup written by `popdb backup` into the database in use, in one transaction."""
+    from popdb import backup
+
+    backup.check_archive(file)  # before starting a server for a file that is no backup
+    url = db.database_url(settings_of(ctx))
+    bar, update = _table_progress()
+    try:
+        outcome = backup.restore(url, file, force=force, progress=update)
+    finally:
+        bar.close()
+    emit(outcome.as_dict())
+    if outcome.revision != migrate.head_revision():
+        click.echo(f"the restored schema is at {outcome.revision}, not at this version's head "
+                   f"{migrate.head_revision()}: run `popdb db upgrade`", err=True)  # fmt: skip
 
 
 # --- import ------------------------------------------------------------------------------

