@@ -2,10 +2,12 @@
 
 For the importer's per-row CPU work, which Python runs on one core at a time. Workers are
 forked (they inherit the function and its state: mapping, validator, memos are built once,
-never pickled); items and results travel through pipes. Few items are in flight at once, so
-memory stays bounded however long the stream, and an exception raised for an item, in a
-worker or while reading the items, reaches the caller when that item's turn comes, as if
-everything had run in order in one process.
+never pickled); items travel through a shared queue and each worker answers through a pipe
+of its own, so a worker killed in the middle of an answer ends its pipe (end of file) instead
+of leaving a half message that the others' answers would wait behind for ever. Few items
+are in flight at once, so memory stays bounded however long the stream, and an exception
+raised for an item, in a worker or while reading the items, reaches the caller when that
+item's turn comes, as if everything had run in order in one process.
 
 Workers die with the importing process (a kill -9 of it leaves no orphan behind), and are
 killed when the pool is left, whether the caller finished, failed or gave up.
@@ -24,6 +26,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import wait
 from typing import Any
 
 #: Items handed out but not yet taken back, per worker: enough to keep each busy while the
@@ -56,17 +59,22 @@ class OrderedPool:
         if self.workers > 1 and "fork" in mp.get_all_start_methods():  # else: in this process
             ctx = mp.get_context("fork")
             self._tasks: Any = ctx.Queue()
-            self._results: Any = ctx.Queue()
+            pipes = [ctx.Pipe(duplex=False) for _ in range(self.workers)]
+            self._readers: list[Any] = [reader for reader, _ in pipes]
             parent = os.getpid()
-            for n in range(self.workers):
+            for n, (_, writer) in enumerate(pipes):
+                # a worker keeps only its own writing end: when it dies, its pipe ends
+                others = [r for r, _ in pipes] + [w for _, w in pipes if w is not writer]
                 p = ctx.Process(
                     target=_serve,
-                    args=(self._work, self._tasks, self._results, parent),
+                    args=(self._work, self._tasks, writer, others, parent),
                     name=f"popdb-import-worker-{n + 1}",
                     daemon=True,
                 )
                 p.start()
                 self._processes.append(p)
+            for _, writer in pipes:
+                writer.close()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -102,20 +110,26 @@ class OrderedPool:
 
     def _result(self, seq: int) -> Any:
         while seq not in self._done:
-            try:
-                got, ok, value = self._results.get(timeout=_POLL_SECONDS)
-            except queue.Empty:
-                for p in self._processes:
-                    if not p.is_alive():
-                        raise WorkerDied(
-                            f"import worker {p.name} ended with exit code {p.exitcode}"
-                        ) from None
-                continue
-            self._done[got] = (ok, value)
+            ready: list[Any] = wait(self._readers, timeout=_POLL_SECONDS)
+            for reader in ready:
+                try:
+                    got, ok, value = reader.recv()
+                except (EOFError, OSError):  # its worker died, perhaps in mid-answer
+                    raise self._died() from None
+                self._done[got] = (ok, value)
+            if not ready and any(not p.is_alive() for p in self._processes):
+                raise self._died()
         ok, value = self._done.pop(seq)
         if not ok:
             raise value
         return value
+
+    def _died(self) -> WorkerDied:
+        for p in self._processes:
+            p.join(timeout=_POLL_SECONDS)
+            if not p.is_alive():
+                return WorkerDied(f"import worker {p.name} ended with exit code {p.exitcode}")
+        return WorkerDied("an import worker's answers ended before its work did")
 
     def stop(self) -> None:
         """Kill the workers, idle or busy (their results are no longer wanted); idempotent."""
@@ -126,21 +140,33 @@ class OrderedPool:
         for p in processes:
             p.join(timeout=10)
         if processes:
-            for q in (self._tasks, self._results):
-                q.cancel_join_thread()  # a half-written item must not keep us waiting
-                q.close()
+            self._tasks.cancel_join_thread()  # a half-written item must not keep us waiting
+            self._tasks.close()
+            for reader in self._readers:
+                reader.close()
 
 
-def _serve(work: Callable[[Any], Any], tasks: Any, results: Any, parent: int) -> None:
-    """A worker's life: answer items until killed; exceptions are answers too."""
+def _serve(work: Callable[[Any], Any], tasks: Any, answers: Any, others: list[Any],
+           parent: int) -> None:  # fmt: skip
+    """A worker's life: answer items until killed; exceptions are answers too. A thread sends
+    the answers, so the next item is under way while the importer is busy elsewhere."""
     _die_with(parent)
+    for connection in others:
+        connection.close()
+    outbox: queue.SimpleQueue[tuple[int, bool, Any]] = queue.SimpleQueue()
+    threading.Thread(target=_send_all, args=(outbox, answers), daemon=True).start()
     while True:
         seq, item = tasks.get()
         try:
             answer: tuple[int, bool, Any] = (seq, True, work(item))
         except Exception as exc:
             answer = (seq, False, _portable(exc))
-        results.put(answer)
+        outbox.put(answer)
+
+
+def _send_all(outbox: queue.SimpleQueue[tuple[int, bool, Any]], answers: Any) -> None:
+    while True:
+        answers.send(outbox.get())
 
 
 def _die_with(parent: int) -> None:
