@@ -30,6 +30,14 @@ class Settings:
     secret_key: str | None = None
     web_workers: int = 2
     web_threads: int = 4
+    #: identity routes: body size limit, default rates of agencies whose policy names none,
+    #: and enumeration detection (verify misses per window: flagged, then blocked)
+    identity_max_body_bytes: int = 1024 * 1024
+    agency_rate_per_second: int = 20
+    agency_rate_per_day: int = 100_000
+    enumeration_window_seconds: int = 600
+    enumeration_flag_misses: int = 50
+    enumeration_block_misses: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -43,6 +51,12 @@ class Settings:
             secret_key=os.environ.get("POPDB_SECRET_KEY") or None,
             web_workers=_int("POPDB_WEB_WORKERS", 2),
             web_threads=_int("POPDB_WEB_THREADS", 4),
+            identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
+            agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),
+            agency_rate_per_day=_int("POPDB_AGENCY_RATE_PER_DAY", 100_000),
+            enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
+            enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
+            enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
         )
 
     @property
