@@ -64,13 +64,12 @@ def resolve_many(session: Session, numbers: Iterable[str]) -> dict[str, Person |
     }
     rest = [n for n in wanted if n not in holder]
     if rest:
-        holder.update(
-            session.execute(
-                sa.select(PersonPin.personal_id_number, PersonPin.person_id).where(
-                    PersonPin.personal_id_number.in_(rest)
-                )
-            ).tuples()
-        )
+        rows = session.execute(
+            sa.select(PersonPin.personal_id_number, PersonPin.person_id).where(
+                PersonPin.personal_id_number.in_(rest)
+            )
+        ).tuples()
+        holder.update((number, person_id) for number, person_id in rows)
     persons: dict[int, Person] = {}
     todo = set(holder.values())
     for _ in range(_MAX_MERGE_HOPS):
