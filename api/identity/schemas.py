@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
@@ -10,6 +11,12 @@ from popdb.dates import PartialDate
 from popdb.policy import LOOKUP_FIELDS
 
 MAX_BATCH = 1000
+
+
+def _printable(value: str) -> None:
+    """Control characters (NUL above all, which PostgreSQL text refuses) are never text."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValidationError("Control characters are not allowed.")
 
 
 def _pin() -> fields.String:
@@ -22,21 +29,22 @@ def _pin() -> fields.String:
 
 def _name(description: str) -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1, max=200), metadata={"description": description}
+        validate=[validate.Length(min=1, max=200), _printable],
+        metadata={"description": description},
     )
 
 
 def _purpose() -> fields.String:
     return fields.String(
         required=True,
-        validate=validate.Length(min=3, max=500),
+        validate=[validate.Length(min=3, max=500), _printable],
         metadata={"description": "why the data is needed; recorded in the audit chain"},
     )
 
 
 def _consent() -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1, max=200),
+        validate=[validate.Length(min=1, max=200), _printable],
         metadata={"description": "the citizen's consent reference; required under legal basis đ"},
     )
 

@@ -114,11 +114,17 @@ def test_a_bare_number_is_refused_so_verify_is_no_existence_oracle(client, hoa, 
     ("method", "path", "body"),
     [
         ("post", "/api/v1/identity/verify", {"personal_id_number": HOA, "sex": 2}),
-        ("post", "/api/v1/identity/verify/batch", {"items": [{"personal_id_number": HOA,
-                                                              "sex": 2}]}),  # fmt: skip
+        (
+            "post",
+            "/api/v1/identity/verify/batch",
+            {"items": [{"personal_id_number": HOA, "sex": 2}]},
+        ),  # fmt: skip
         ("get", f"/api/v1/identity/persons/{HOA}", None),
-        ("post", "/api/v1/identity/check", {"personal_id_number": HOA,
-                                            "predicates": {"alive": True}}),  # fmt: skip
+        (
+            "post",
+            "/api/v1/identity/check",
+            {"personal_id_number": HOA, "predicates": {"alive": True}},
+        ),  # fmt: skip
     ],
 )
 def test_every_identity_call_needs_a_purpose(client, hoa, agency, method, path, body) -> None:
@@ -194,7 +200,9 @@ def test_lookup_needs_the_lookup_grant_and_answers_404_for_an_unknown_number(
     assert r.status_code == 403 and "lookup" in r.get_json()["message"]
     missing = client.get(f"/api/v1/identity/persons/{UNKNOWN}?purpose=kyc", headers=agency)
     assert missing.status_code == 404 and missing.get_json()["code"] == "not_found"
-    assert client.get("/api/v1/identity/persons/12ab?purpose=kyc", headers=agency).status_code == 400
+    assert (
+        client.get("/api/v1/identity/persons/12ab?purpose=kyc", headers=agency).status_code == 400
+    )
 
 
 def test_predicates_answer_yes_or_no(client, session, agency) -> None:
@@ -205,7 +213,11 @@ def test_predicates_answer_yes_or_no(client, session, agency) -> None:
                current_commune_code=commune.code)  # fmt: skip
     add_person(session, personal_id_number="001050000010", status="deceased")
     today = dt.date.today()
-    ask = {"alive": True, "age_at_least": today.year - 2008 - 1, "resides_in": commune.province_code}
+    ask = {
+        "alive": True,
+        "age_at_least": today.year - 2008 - 1,
+        "resides_in": commune.province_code,
+    }
 
     def check(number, predicates):
         r = client.post("/api/v1/identity/check", headers=agency,
