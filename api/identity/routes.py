@@ -184,15 +184,28 @@ def verify_batch(args: dict[str, Any]) -> ResponseReturnValue:
     verdicts = identity.verify_batch(session, policy, args["items"])
     _probe(session, client, sum(not v.match for v in verdicts), args)
     context = _context(args)
-    for index, (item, verdict) in enumerate(zip(args["items"], verdicts, strict=True)):
-        _record(
-            session, client, policy, "identity.verify_batch",
-            person_id=verdict.person_id, purpose=args["purpose"], fields=verdict.compared,
-            detail={
-                "personal_id_number": item["personal_id_number"], "match": verdict.match,
-                "index": index, **context,
-            },
-        )  # fmt: skip
+    audit.record_many(
+        session,
+        actor=audit.Actor.of(client),
+        entries=[
+            audit.Entry(
+                "identity.verify_batch",
+                subject_type="person" if verdict.person_id is not None else None,
+                subject_id=verdict.person_id,
+                purpose=args["purpose"],
+                legal_basis=policy.legal_basis,
+                fields=verdict.compared,
+                request_id=g.request_id,
+                detail={
+                    "personal_id_number": item["personal_id_number"],
+                    "match": verdict.match,
+                    "index": index,
+                    **context,
+                },
+            )
+            for index, (item, verdict) in enumerate(zip(args["items"], verdicts, strict=True))
+        ],
+    )
     session.commit()
     return {"items": [{"match": v.match} for v in verdicts], "request_id": g.request_id}
 

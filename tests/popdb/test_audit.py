@@ -139,3 +139,20 @@ def test_cli_verifies_anchors_and_exits_1_on_a_broken_chain(
     cut = popdb("audit", "verify", "--anchor", str(anchor), env=env)
     assert cut.returncode == 1 and "cut" in cut.stderr
     engine.dispose()
+
+
+def test_many_events_appended_at_once_chain_like_single_ones(session: Session) -> None:
+    _append(session, 2)
+    entries = [
+        audit.Entry(
+            "identity.verify_batch", "person", 200 + i, "kyc", "a", ["dob"], "rb", {"index": i}
+        )  # fmt: skip
+        for i in range(5)
+    ]
+    assert audit.record_many(session, actor=ALICE, entries=entries) == 5
+    _append(session, 1)
+    rows = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    batch = [r for r in rows if r.action == "identity.verify_batch"]
+    assert [r.detail["index"] for r in batch] == [0, 1, 2, 3, 4]
+    assert audit.verify(session.connection()).ok
+    assert audit.record_many(session, actor=ALICE, entries=[]) == 0
