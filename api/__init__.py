@@ -59,13 +59,15 @@ def create_app(
     metrics.init_app(app)
     auth.init_app(app)
 
-    api = Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api = _Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
     errors.init_app(app)  # after Api(): replaces flask-smorest's own error handler
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     app.extensions["popdb.api"] = api
 
+    from api.access_log.routes import blp as access_log
     from api.admin.routes import bp as admin
     from api.health.routes import blp as health
+    from api.identity.routes import blp as identity
     from api.imports.routes import blp as imports
     from api.me.routes import blp as me
     from api.persons.routes import blp as persons
@@ -77,6 +79,8 @@ def create_app(
     api.register_blueprint(imports)
     api.register_blueprint(reviews)
     api.register_blueprint(persons)
+    api.register_blueprint(identity)
+    api.register_blueprint(access_log)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 
@@ -104,6 +108,12 @@ def _secret_key(home: Path) -> str:
         finally:
             draft.unlink()
     return path.read_text().strip()
+
+
+class _Api(Api):
+    """flask-smorest's Api documenting our error envelope instead of its own."""
+
+    ERROR_SCHEMA = errors.ErrorSchema
 
 
 def _request_ids(app: Flask) -> None:

@@ -14,7 +14,8 @@ from flask.typing import ResponseReturnValue
 
 from api.db import get_session
 from api.errors import error_response
-from popdb.clients import authenticate
+from popdb import usage
+from popdb.clients import authenticate, refusal
 from popdb.models import ApiClient
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -87,11 +88,33 @@ def init_app(app: Flask) -> None:
         if client is None:
             return _unauthorized("The API key is not valid or was revoked.")
         g.client = client
+        refused = refusal(client)
+        if refused is not None:
+            code, message = refused
+            if code == "client_expired":
+                return _unauthorized(message, code)
+            return error_response(403, code, message)
         if client.role not in rules:
             return error_response(
                 403, "forbidden", f"A {client.role} client may not call this route."
             )
+        return _rate_limit(client)
+
+
+def _rate_limit(client: ApiClient) -> ResponseReturnValue | None:
+    """Count the request in PostgreSQL (shared by all workers) and commit the count at once,
+    so the counter row is locked for a moment, not for the whole request, and a request that
+    fails later still counts."""
+    session = get_session()
+    limited = usage.check_rate(session, client, current_app.config["POPDB_SETTINGS"])
+    session.commit()
+    if limited is None:
         return None
+    response, status = error_response(
+        429, "rate_limited", limited.message, {"limit": limited.limit}
+    )
+    response.headers["Retry-After"] = str(limited.retry_after)
+    return response, status
 
 
 def _admin_session(rules: frozenset[str]) -> ResponseReturnValue | None:
@@ -111,7 +134,7 @@ def _admin_session(rules: frozenset[str]) -> ResponseReturnValue | None:
     return None
 
 
-def _unauthorized(message: str) -> ResponseReturnValue:
-    response, status = error_response(401, "unauthorized", message)
+def _unauthorized(message: str, code: str = "unauthorized") -> ResponseReturnValue:
+    response, status = error_response(401, code, message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="popdb"'
     return response, status

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, g, jsonify
 from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from popdb import errors as domain
@@ -24,6 +25,16 @@ STATUS_OF: dict[type[domain.PopdbError], int] = {
     domain.Conflict: 409,
     domain.DatabaseUnavailable: 503,
 }
+
+
+class ErrorSchema(Schema):
+    """The error envelope, as documented in the OpenAPI document (every `default` response)."""
+
+    code = fields.String(required=True, metadata={"description": "stable machine-readable code"})
+    status = fields.Integer(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(required=True, metadata={"description": "details per field"})
+    request_id = fields.String(allow_none=True)
 
 
 def error_response(
@@ -51,7 +62,7 @@ def init_app(app: Flask) -> None:
         errors = data["messages"] if isinstance(data, dict) and "messages" in data else {}
         message = (
             "The request is not valid: see `errors` for each field."
-            if status == 422
+            if status == 422 or (status == 400 and errors)
             else (exc.description or exc.name)
         )
         response, code = error_response(status, _http_code(exc), message, errors)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,20 @@ def compute_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append with `record_many`: the arguments of `record` but the actor."""
+
+    action: str
+    subject_type: str | None = None
+    subject_id: str | int | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    fields: Iterable[str] = ()
+    request_id: str | None = None
+    detail: Mapping[str, Any] | None = None
+
+
 def record(
     session: Session,
     *,
@@ -91,31 +105,65 @@ def record(
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; it commits or rolls back with the action."""
-    if not action:
-        raise InvalidInput("an audit event needs an action")
-    session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
-    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    row: dict[str, Any] = {
-        "id": session.scalar(sa.select(sa.func.nextval("audit_event_id_seq"))),
-        # microseconds: what PostgreSQL keeps, so the hash recomputes from the stored row
-        "occurred_at": dt.datetime.now(dt.UTC),
-        "actor_id": actor.id,
-        "actor_name": actor.name,
-        "role": actor.role,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": None if subject_id is None else str(subject_id),
-        "purpose": purpose,
-        "legal_basis": legal_basis,
-        "fields": [str(f) for f in fields],
-        "request_id": request_id,
-        "detail": _plain(dict(detail or {})),
-        "prev_hash": head or GENESIS,
-    }
-    event = AuditEvent(**row, hash=compute_hash(row))
+    entry = Entry(
+        action, subject_type, subject_id, purpose, legal_basis, fields, request_id, detail
+    )
+    event = AuditEvent(**_chain(session, actor, [entry])[0])
     session.add(event)
     session.flush()
     return event
+
+
+def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> int:
+    """Append many events at once (a batch call: one per item), chained in the given order.
+
+    One lock, one read of the head, one sequence round trip and one INSERT, where a loop over
+    `record` would take four statements per event.
+    """
+    if not entries:
+        return 0
+    session.flush()
+    session.execute(sa.insert(AuditEvent), _chain(session, actor, entries))
+    return len(entries)
+
+
+def _chain(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[dict[str, Any]]:
+    """Rows for `entries` with ids and hashes, chained onto the head under the chain lock."""
+    if any(not e.action for e in entries):
+        raise InvalidInput("an audit event needs an action")
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
+    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    ids = sorted(
+        session.scalars(
+            sa.select(sa.func.nextval("audit_event_id_seq")).select_from(
+                sa.func.generate_series(1, len(entries))
+            )
+        )
+    )
+    # microseconds: what PostgreSQL keeps, so the hash recomputes from the stored row
+    now = dt.datetime.now(dt.UTC)
+    prev = head or GENESIS
+    rows = []
+    for event_id, e in zip(ids, entries, strict=True):
+        row: dict[str, Any] = {
+            "id": event_id,
+            "occurred_at": now,
+            "actor_id": actor.id,
+            "actor_name": actor.name,
+            "role": actor.role,
+            "action": e.action,
+            "subject_type": e.subject_type,
+            "subject_id": None if e.subject_id is None else str(e.subject_id),
+            "purpose": e.purpose,
+            "legal_basis": e.legal_basis,
+            "fields": [str(f) for f in e.fields],
+            "request_id": e.request_id,
+            "detail": _plain(dict(e.detail or {})),
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = compute_hash(row)
+        rows.append(row)
+    return rows
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ class Settings:
     web_threads: int = 4
     #: How long a claimed review item stays with its claimant (POPDB_REVIEW_CLAIM_MINUTES).
     review_claim_minutes: int = 15
+    #: identity routes: body size limit, default rates of agencies whose policy names none,
+    #: and enumeration detection (verify misses per window: flagged, then blocked)
+    identity_max_body_bytes: int = 1024 * 1024
+    agency_rate_per_second: int = 20
+    agency_rate_per_day: int = 100_000
+    enumeration_window_seconds: int = 600
+    enumeration_flag_misses: int = 50
+    enumeration_block_misses: int = 200
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +54,12 @@ class Settings:
             web_workers=_int("POPDB_WEB_WORKERS", 2),
             web_threads=_int("POPDB_WEB_THREADS", 4),
             review_claim_minutes=_int("POPDB_REVIEW_CLAIM_MINUTES", 15),
+            identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
+            agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),
+            agency_rate_per_day=_int("POPDB_AGENCY_RATE_PER_DAY", 100_000),
+            enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
+            enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
+            enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
         )
 
     @property

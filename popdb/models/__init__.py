@@ -8,9 +8,10 @@ from popdb.models.import_batch import ImportBatch, ImportIssue
 from popdb.models.match import MatchCandidate, MatchKey, MatchModel
 from popdb.models.person import Person, PersonEvent, PersonPin
 from popdb.models.source_record import SourceRecord
+from popdb.models.usage import ClientUsage
 
 __all__ = [
     "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
-    "ImportBatch", "ImportIssue", "MatchCandidate", "MatchKey", "MatchModel", "Person",
-    "PersonEvent", "PersonPin", "SourceRecord",
+    "ClientUsage", "ImportBatch", "ImportIssue", "MatchCandidate", "MatchKey", "MatchModel",
+    "Person", "PersonEvent", "PersonPin", "SourceRecord",
 ]  # fmt: skip

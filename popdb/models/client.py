@@ -31,3 +31,8 @@ class ApiClient(Base):
     active: Mapped[bool] = mapped_column(server_default=sa.true())
     created_at: Mapped[created_at]
     revoked_at: Mapped[dt.datetime | None]
+    #: after this moment the key is refused (agencies' agreements end)
+    expires_at: Mapped[dt.datetime | None]
+    #: set when enumeration detection blocks the client; cleared by `popdb clients unblock`
+    suspended_at: Mapped[dt.datetime | None]
+    suspended_reason: Mapped[str | None] = mapped_column(sa.Text)

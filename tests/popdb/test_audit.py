@@ -139,3 +139,44 @@ def test_cli_verifies_anchors_and_exits_1_on_a_broken_chain(
     cut = popdb("audit", "verify", "--anchor", str(anchor), env=env)
     assert cut.returncode == 1 and "cut" in cut.stderr
     engine.dispose()
+
+
+def test_many_events_appended_at_once_chain_like_single_ones(session: Session) -> None:
+    _append(session, 2)
+    entries = [
+        audit.Entry(
+            "identity.verify_batch", "person", 200 + i, "kyc", "a", ["dob"], "rb", {"index": i}
+        )  # fmt: skip
+        for i in range(5)
+    ]
+    assert audit.record_many(session, actor=ALICE, entries=entries) == 5
+    _append(session, 1)
+    rows = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    batch = [r for r in rows if r.action == "identity.verify_batch"]
+    assert [r.detail["index"] for r in batch] == [0, 1, 2, 3, 4]
+    assert audit.verify(session.connection()).ok
+    assert audit.record_many(session, actor=ALICE, entries=[]) == 0
+
+
+def test_an_inserted_row_is_named(session: Session) -> None:
+    events = _append(session, 3)
+    # a forged event slipped in between two real ones, with a plausible hash of its own
+    forged_id = events[1].id
+    _tamper(session, f"UPDATE audit_event SET id = id + 1000 WHERE id > {events[0].id}")
+    row = {c: getattr(events[0], c) for c in audit.HASHED}
+    row.update(id=forged_id, action="identity.lookup", prev_hash=events[0].hash)
+    session.execute(
+        sa.insert(AuditEvent).values(**row, hash=audit.compute_hash(row))
+    )  # plain INSERT: the triggers allow appends
+    verdict = audit.verify(session.connection())
+    assert not verdict.ok and verdict.first_bad_id == events[1].id + 1000
+
+
+def test_reordered_rows_are_named(session: Session) -> None:
+    events = _append(session, 3)
+    a, b = events[0].id, events[1].id
+    _tamper(session, f"UPDATE audit_event SET id = -1 WHERE id = {a}")
+    _tamper(session, f"UPDATE audit_event SET id = {a} WHERE id = {b}")
+    _tamper(session, f"UPDATE audit_event SET id = {b} WHERE id = -1")
+    verdict = audit.verify(session.connection())
+    assert not verdict.ok and verdict.first_bad_id == a

@@ -58,6 +58,7 @@ def test_unknown_roles_are_refused(session: Session) -> None:
 
 def test_an_agency_without_fields_may_only_verify() -> None:
     assert build_policy(role="agency", fields=None, rate=None) == {
+        "legal_basis": "a",
         "operations": ["verify", "verify_batch"],
         "fields": [],
     }

@@ -1,0 +1,1 @@
+"""An administrator's view of who read a person's data."""

@@ -1,0 +1,1 @@
+"""Agency identity routes: verify, batch verify, lookup, predicates."""

@@ -1,0 +1,131 @@
+"""Rate limits and enumeration detection, counted in PostgreSQL.
+
+Counters live in `client_usage`, one row per (client, kind, time bucket), bumped with
+`INSERT … ON CONFLICT DO UPDATE … RETURNING`, so every gunicorn worker on every machine sees
+the same count: a limit kept in one process's memory would let N workers grant N times the
+rate. Buckets are fixed windows on the database clock (epoch seconds floored to the width),
+so workers with skewed clocks still agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from popdb.clients import suspend_client
+from popdb.models import ApiClient
+from popdb.policy import Policy
+from popdb.settings import Settings
+
+log = logging.getLogger(__name__)
+DAY = 86_400
+
+_BUMP = sa.text(
+    """
+    INSERT INTO client_usage (client_id, kind, bucket, hits)
+    VALUES (:client_id, :kind,
+            to_timestamp(floor(extract(epoch FROM now()) / :width) * :width), :n)
+    ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+    RETURNING hits,
+              ceil(extract(epoch FROM bucket) + :width - extract(epoch FROM now()))::int AS left
+    """
+)
+_PRUNE = sa.text(
+    "DELETE FROM client_usage WHERE client_id = :client_id AND bucket < now() - interval '2 days'"
+)
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A refusal: which limit, and how many seconds until the window resets."""
+
+    limit: str
+    retry_after: int
+    message: str
+
+
+def bump(session: Session, client_id: int, kind: str, width: int, n: int = 1) -> tuple[int, int]:
+    """Add `n` hits to the current bucket; return (hits so far, seconds left in the bucket)."""
+    hits, left = session.execute(
+        _BUMP, {"client_id": client_id, "kind": kind, "width": width, "n": n}
+    ).one()
+    if kind == "day" and hits == n:  # first hit of a new day: drop this client's old buckets
+        session.execute(_PRUNE, {"client_id": client_id})
+    return int(hits), max(1, int(left))
+
+
+def limits_for(client: ApiClient, settings: Settings) -> tuple[int | None, int | None]:
+    """(per second, per day): the policy's, else the agency defaults; others unlimited."""
+    policy = Policy.of(client.policy)
+    per_second, per_day = policy.rate_per_second, policy.rate_per_day
+    if client.role == "agency":
+        per_second = per_second or settings.agency_rate_per_second
+        per_day = per_day or settings.agency_rate_per_day
+    return per_second, per_day
+
+
+def check_rate(session: Session, client: ApiClient, settings: Settings) -> Limited | None:
+    """Count this request; a refusal when it is over the per-second or per-day limit.
+
+    The caller commits the count at once. Its transaction does not wait for the WAL flush
+    (`synchronous_commit = off`): a crash may forget the last few counts, which costs
+    nothing, while an fsync per request would halve the throughput of every call.
+    """
+    per_second, per_day = limits_for(client, settings)
+    if per_second or per_day:
+        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+    if per_second:
+        hits, left = bump(session, client.id, "second", 1)
+        if hits > per_second:
+            return Limited("per_second", left, f"More than {per_second} requests in a second.")
+    if per_day:
+        hits, left = bump(session, client.id, "day", DAY)
+        if hits > per_day:
+            return Limited("per_day", left, f"More than {per_day} requests today (UTC).")
+    return None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The enumeration state after a call: misses in the window and what was decided."""
+
+    misses: int
+    flagged: bool  # this call crossed the flag threshold
+    blocked: bool  # this call crossed the block threshold: the client is now suspended
+
+
+def count_misses(session: Session, client: ApiClient, misses: int, settings: Settings) -> Probe:
+    """Count verify answers that were "no" (unknown or non-matching numbers).
+
+    An agency checking its own customers mostly gets "yes"; one walking through numbers it
+    does not know mostly gets "no". Past `enumeration_flag_misses` in a window the client is
+    flagged (a warning and an audit event); past `enumeration_block_misses` it is suspended
+    until an operator runs `popdb clients unblock`.
+    """
+    if misses <= 0:
+        return Probe(0, False, False)
+    width = max(1, settings.enumeration_window_seconds)
+    total, _ = bump(session, client.id, "miss", width, misses)
+    before = total - misses
+    flagged = before < settings.enumeration_flag_misses <= total
+    blocked = before < settings.enumeration_block_misses <= total
+    if flagged:
+        log.warning(
+            "identity: possible enumeration",
+            extra={"client_id": client.id, "misses": total, "window_s": width},
+        )
+    if blocked:
+        log.warning(
+            "identity: client suspended for enumeration",
+            extra={"client_id": client.id, "misses": total, "window_s": width},
+        )
+        suspend_client(
+            session,
+            client,
+            f"{total} unanswered verifications within {math.ceil(width / 60)} minutes",
+        )
+    return Probe(total, flagged, blocked)
