@@ -30,6 +30,7 @@ from api.db import get_session
 from api.reviews.routes import claim_hold
 from popdb import audit, dashboard, merges, person_reads, reviews
 from popdb.clients import authenticate
+from popdb.codes import SEXES
 from popdb.errors import PopdbError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -45,6 +46,19 @@ def csrf_token() -> str:
 @bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "signed_in": g.get("client")}
+
+
+_SEX_LABELS = dict(SEXES)
+
+
+@bp.app_template_filter("shown")
+def _shown(value: Any, field: str) -> Any:
+    """A stored value as a person reads it: sex codes by name, missing as a dash."""
+    if value is None:
+        return "—"
+    if field == "sex" and isinstance(value, int):
+        return _SEX_LABELS.get(value, value)
+    return value
 
 
 @bp.before_request
