@@ -20,12 +20,15 @@ from dedup.types import Frame, IntArray, Pairs
 
 @dataclass(frozen=True)
 class BlockingRule:
-    """Records agreeing on every column of `on` are paired."""
+    """Records agreeing on every column of `on` are paired. A record missing one of them is
+    left out, except for the columns of `unknown_is_value`, where "unknown" is a value like
+    any other (a birth date known only by its year meets others known only by that year)."""
 
     name: str
     on: tuple[str, ...]
     max_block: int = 300
     split_by: tuple[str, ...] = ()
+    unknown_is_value: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> BlockingRule:
@@ -34,11 +37,13 @@ class BlockingRule:
             on=tuple(data["on"]),
             max_block=int(data.get("max_block", 300)),
             split_by=tuple(data.get("split_by", ())),
+            unknown_is_value=tuple(data.get("unknown_is_value", ())),
         )
 
     def to_dict(self) -> dict:
         return {"name": self.name, "on": list(self.on), "max_block": self.max_block,
-                "split_by": list(self.split_by)}  # fmt: skip
+                "split_by": list(self.split_by),
+                "unknown_is_value": list(self.unknown_is_value)}  # fmt: skip
 
 
 #: Default rules, most specific first: a pair is tagged with the first rule that finds it and
@@ -59,6 +64,14 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     ),  # fmt: skip
     BlockingRule(
         "family_dob", ("family_fold", "dob_year", "dob_month", "dob_day"), split_by=("commune",)
+    ),  # fmt: skip
+    # the same date as far as both know it: two records of "Phan Thu Thủy, 1970" are likelier
+    # one person than two with that name and year but different days
+    BlockingRule(
+        "family_given_date",
+        ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day"),
+        split_by=("commune",),
+        unknown_is_value=("dob_month", "dob_day"),
     ),  # fmt: skip
     BlockingRule(
         "family_given_year", ("family_fold", "given_fold", "dob_year"), split_by=("commune",)
@@ -115,11 +128,18 @@ def column_codes(frame: Frame, name: str) -> IntArray:
     return cache[name]
 
 
-def block_codes(frame: Frame, columns: Sequence[str], rows: IntArray | None = None) -> IntArray:
-    """One integer per record: equal when every column is equal and present, -1 otherwise."""
+def block_codes(
+    frame: Frame,
+    columns: Sequence[str],
+    rows: IntArray | None = None,
+    unknown_is_value: Sequence[str] = (),
+) -> IntArray:
+    """One integer per record: equal when every column is equal and present (or, for the
+    columns of `unknown_is_value`, equal or both unknown), -1 otherwise."""
     index = np.arange(len(frame)) if rows is None else rows
     stacked = np.stack([column_codes(frame, name)[index] for name in columns], axis=1)
-    known = (stacked >= 0).all(axis=1)
+    required = [i for i, name in enumerate(columns) if name not in unknown_is_value]
+    known = (stacked[:, required] >= 0).all(axis=1)
     codes = np.full(len(index), -1, dtype=np.int64)
     if known.any():
         _, inverse = np.unique(stacked[known], axis=0, return_inverse=True)
@@ -147,7 +167,7 @@ def _group_pairs(rows: IntArray, codes: IntArray) -> tuple[IntArray, IntArray]:
 
 def _rule_pairs(frame: Frame, rule: BlockingRule, count: RuleCount) -> tuple[IntArray, IntArray]:
     rows = np.arange(len(frame))
-    codes = block_codes(frame, rule.on)
+    codes = block_codes(frame, rule.on, unknown_is_value=rule.unknown_is_value)
     keep = codes >= 0
     rows, codes = rows[keep], codes[keep]
     lefts, rights = [], []
@@ -168,7 +188,8 @@ def _rule_pairs(frame: Frame, rule: BlockingRule, count: RuleCount) -> tuple[Int
             count.records_in_giant_blocks = int(giant.sum())
             count.pairs_not_generated = int((giant * (giant - 1) // 2).sum())
             break
-        codes = block_codes(frame, (*rule.on, *rule.split_by[: depth + 1]), rows)
+        columns = (*rule.on, *rule.split_by[: depth + 1])
+        codes = block_codes(frame, columns, rows, rule.unknown_is_value)
         keep = codes >= 0
         rows, codes = rows[keep], codes[keep]
     if not lefts:
@@ -203,7 +224,7 @@ def candidate_pairs(
     key, tag = np.concatenate(keys), np.concatenate(tags)
     order = np.lexsort((tag, key))  # by pair, then by rule: the first rule comes first
     key, tag = key[order], tag[order]
-    first = np.r_[True, key[1:] != key[:-1]]
+    first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
     key, tag = key[first], tag[first]
     for index, count in enumerate(report.rules):
         count.new_pairs = int(np.count_nonzero(tag == index))

@@ -110,9 +110,13 @@ def _related_query(rules: tuple[BlockingRule, ...]) -> str:
         known = " AND ".join(
             f"n.{c} <> {INT_UNKNOWN[c]}" if c in INT_UNKNOWN else f"n.{c} IS NOT NULL"
             for c in rule.on
+            if c not in rule.unknown_is_value
         )
         cols = ", ".join(f"n.{c}" for c in rule.on)
-        join = " AND ".join(f"k.{c} = n.{c}" for c in rule.on)
+        join = " AND ".join(
+            f"k.{c} IS NOT DISTINCT FROM n.{c}" if c in rule.unknown_is_value else f"k.{c} = n.{c}"
+            for c in rule.on
+        )
         parts.append(
             f"SELECT k.record_id FROM match_key k JOIN (SELECT DISTINCT {cols} FROM match_key n "
             f"JOIN source_record s ON s.id = n.record_id WHERE NOT s.matched AND {known}) n "

@@ -317,3 +317,18 @@ def test_one_disagreement_goes_to_review_two_are_distinct_however_strong_the_res
     probability = np.array([0.999, 0.999, 0.999, 0.5])
     scores = Scores(np.zeros(4), probability, np.zeros((4, 3)))
     assert decide(gammas, scores, model).tolist() == [AUTO_LINK, REVIEW, DISTINCT, REVIEW]
+
+
+def test_an_unknown_day_and_month_block_together_only_where_the_rule_says_so():
+    def phan(**dob: int) -> dict:
+        return record(family_name="Phan", middle_name="Thu", given_name="Thủy", **dob)
+
+    frame = frame_of(phan(dob_year=1970), phan(dob_year=1970),
+                     phan(dob_year=1970, dob_month=5, dob_day=2))  # fmt: skip
+    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
+    strict = BlockingRule("strict", on)
+    lenient = BlockingRule("lenient", on, unknown_is_value=("dob_month", "dob_day"))
+    assert len(candidate_pairs(frame, [strict])[0]) == 0
+    pairs, _ = candidate_pairs(frame, [lenient])
+    assert list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 1)]
+    assert BlockingRule.from_dict(lenient.to_dict()) == lenient
