@@ -233,6 +233,7 @@ def test_audited_verifies_cut_by_a_database_crash_are_all_audited(
                 rid = f"fault-{uuid.uuid4().hex}"
                 body = {"personal_id_number": number, "full_name": name, "purpose": "fault test"}
                 sent = time.monotonic()
+                status: int | str
                 try:
                     status = http("POST", served.base + "/api/v1/identity/verify",
                                   headers={**headers, "X-Request-Id": rid},
