@@ -9,7 +9,9 @@ import secrets
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+import sqlalchemy as sa
 import swagger_ui_bundle
 from flask import Flask, g, request, send_from_directory
 from flask.typing import ResponseReturnValue
@@ -135,10 +137,19 @@ def _request_ids(app: Flask) -> None:
                 "route": request.url_rule.rule if request.url_rule else None,
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("t0", time.perf_counter())) * 1000, 1),
-                "client_id": client.id if client is not None else None,
+                "client_id": _client_id(client),
             },
         )
         return response
+
+
+def _client_id(client: Any) -> int | None:
+    """The client's id from its identity key: never a query, so logging a request whose
+    transaction died with its connection cannot fail (and turn a 503 into a 500)."""
+    if client is None:
+        return None
+    identity = sa.inspect(client).identity
+    return int(identity[0]) if identity else None
 
 
 _DESCRIPTION = (

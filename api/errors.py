@@ -77,8 +77,16 @@ def init_app(app: Flask) -> None:
         status = next((s for t, s in STATUS_OF.items() if isinstance(exc, t)), 400)
         return error_response(status, exc.code, exc.message, exc.errors)
 
-    @app.errorhandler(sa.exc.OperationalError)
-    @app.errorhandler(sa.exc.InterfaceError)
+    @app.errorhandler(sa.exc.DBAPIError)
+    def _database_error(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
+        # psycopg2 reports a connection cut mid-statement (the server crashed) as a plain
+        # DatabaseError; SQLAlchemy recognises it as a disconnect and invalidates the connection.
+        if exc.connection_invalidated or isinstance(
+            exc, sa.exc.OperationalError | sa.exc.InterfaceError
+        ):
+            return _database_down(exc)
+        return _unexpected(exc)
+
     def _database_down(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
         # The server went away or refuses connections (a restart, a failover): the request did
         # not happen, so the client may retry; the pool reconnects on its own (pre-ping).

@@ -91,3 +91,24 @@ def test_an_unexpected_error_is_a_500_without_a_trace(app) -> None:
     text = r.get_data(as_text=True)
     assert "SELECT" not in text and "Traceback" not in text
     assert r.get_json()["code"] == "internal_error"
+
+
+def test_a_connection_cut_mid_statement_is_a_503_and_other_database_errors_a_500(app) -> None:
+    """psycopg2 reports a server crash mid-statement as a plain DatabaseError, which
+    SQLAlchemy marks `connection_invalidated`: the database is away (503), not a bug (500)."""
+    from api.auth import public
+
+    def fail(invalidated: bool) -> None:
+        raise sa.exc.DatabaseError(
+            "SELECT 1", {}, Exception("server closed the connection unexpectedly"),
+            connection_invalidated=invalidated,
+        )  # fmt: skip
+
+    app.add_url_rule("/cut", "cut", public(lambda: fail(True)))
+    app.add_url_rule("/bad", "bad", public(lambda: fail(False)))
+    r = app.test_client().get("/cut")
+    assert r.status_code == 503 and r.get_json()["code"] == "database_unavailable"
+    assert r.headers["Retry-After"] == "5"
+    r = app.test_client().get("/bad")
+    assert r.status_code == 500 and r.get_json()["code"] == "internal_error"
+    assert "SELECT" not in r.get_data(as_text=True)
