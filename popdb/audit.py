@@ -8,7 +8,8 @@ reveals a cut tail.
 
 Appends are serialised by a transaction-scoped advisory lock taken just before the insert, so
 the chain order is the commit order. Write the audit event as the last step of a transaction:
-the lock is held until commit.
+the lock is held until commit. A single event is appended by one SQL function call
+(`audit_append`), a batch by one lock, one read of the head and one INSERT.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +75,13 @@ def compute_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the hashed columns (sorted keys, no spaces)."""
     payload = {k: row[k] for k in HASHED}
     payload["occurred_at"] = _timestamp(payload["occurred_at"])
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(payload).encode("utf-8")).hexdigest()
+
+
+def _canonical(payload: Mapping[str, Any]) -> str:
+    """The hashed form: JSON of the hashed columns, sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps({k: payload[k] for k in HASHED}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,23 @@ class Entry:
     detail: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Appended:
+    """An event as the chain took it."""
+
+    id: int
+    occurred_at: dt.datetime
+    prev_hash: str
+    hash: str
+
+
+_APPEND = sa.text(
+    "SELECT * FROM audit_append(:lock, :template, :id_marker, :at_marker, :prev_marker, "
+    ":actor_id, :actor_name, :role, :action, :subject_type, :subject_id, :purpose, "
+    ":legal_basis, CAST(:fields AS jsonb), :request_id, CAST(:detail AS jsonb))"
+)
+
+
 def record(
     session: Session,
     *,
@@ -103,15 +127,37 @@ def record(
     fields: Iterable[str] = (),
     request_id: str | None = None,
     detail: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction; it commits or rolls back with the action."""
-    entry = Entry(
-        action, subject_type, subject_id, purpose, legal_basis, fields, request_id, detail
-    )
-    event = AuditEvent(**_chain(session, actor, [entry])[0])
-    session.add(event)
+) -> Appended:
+    """Append one event in the caller's transaction; it commits or rolls back with the action.
+
+    One statement (`audit_append`, migration 0005) takes the chain lock, reads the head, draws
+    the id and inserts, so the lock waits on no further round trip before the commit. The
+    canonical JSON is built here, with markers where the id, the time and the previous hash
+    go; the database fills them in and hashes the same bytes `compute_hash` would.
+    """
+    if not action:
+        raise InvalidInput("an audit event needs an action")
     session.flush()
-    return event
+    token = secrets.token_hex(8)
+    markers = {"id": f"@@id-{token}@@", "occurred_at": f"@@at-{token}@@",
+               "prev_hash": f"@@prev-{token}@@"}  # fmt: skip
+    row = _row(actor, Entry(action, subject_type, subject_id, purpose, legal_basis, fields,
+                            request_id, detail))  # fmt: skip
+    template = _canonical({**row, **markers})
+    appended = session.execute(
+        _APPEND,
+        {
+            **row,
+            "lock": _CHAIN_LOCK,
+            "template": template,
+            "id_marker": json.dumps(markers["id"]),
+            "at_marker": markers["occurred_at"],
+            "prev_marker": markers["prev_hash"],
+            "fields": json.dumps(row["fields"], ensure_ascii=False),
+            "detail": json.dumps(row["detail"], ensure_ascii=False),
+        },  # fmt: skip
+    ).one()
+    return Appended(appended.id, appended.occurred_at, appended.prev_hash, appended.hash)
 
 
 def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> int:
@@ -125,6 +171,23 @@ def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
     session.flush()
     session.execute(sa.insert(AuditEvent), _chain(session, actor, entries))
     return len(entries)
+
+
+def _row(actor: Actor, e: Entry) -> dict[str, Any]:
+    """The event's columns but id, time and hashes: what the caller says, made JSON-stable."""
+    return {
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "role": actor.role,
+        "action": e.action,
+        "subject_type": e.subject_type,
+        "subject_id": None if e.subject_id is None else str(e.subject_id),
+        "purpose": e.purpose,
+        "legal_basis": e.legal_basis,
+        "fields": [str(f) for f in e.fields],
+        "request_id": e.request_id,
+        "detail": _plain(dict(e.detail or {})),
+    }
 
 
 def _chain(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[dict[str, Any]]:
@@ -145,22 +208,8 @@ def _chain(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[dic
     prev = head or GENESIS
     rows = []
     for event_id, e in zip(ids, entries, strict=True):
-        row: dict[str, Any] = {
-            "id": event_id,
-            "occurred_at": now,
-            "actor_id": actor.id,
-            "actor_name": actor.name,
-            "role": actor.role,
-            "action": e.action,
-            "subject_type": e.subject_type,
-            "subject_id": None if e.subject_id is None else str(e.subject_id),
-            "purpose": e.purpose,
-            "legal_basis": e.legal_basis,
-            "fields": [str(f) for f in e.fields],
-            "request_id": e.request_id,
-            "detail": _plain(dict(e.detail or {})),
-            "prev_hash": prev,
-        }
+        row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(actor, e),
+                               "prev_hash": prev}  # fmt: skip
         row["hash"] = prev = compute_hash(row)
         rows.append(row)
     return rows

@@ -94,6 +94,10 @@ def resolve_many(session: Session, numbers: Iterable[str]) -> dict[str, Person |
 
 
 def resolve(session: Session, number: str) -> Person | None:
+    """`resolve_many` for one number, in one query when the number's holder is active."""
+    person = session.scalars(sa.select(Person).where(Person.personal_id_number == number)).first()
+    if person is not None and person.status != "retired":
+        return person
     return resolve_many(session, [number])[number]
 
 

@@ -34,6 +34,17 @@ _BUMP = sa.text(
               ceil(extract(epoch FROM bucket) + :width - extract(epoch FROM now()))::int AS left
     """
 )
+#: Both rate windows in one round trip, in a transaction that need not wait for the WAL flush.
+_BUMP_RATES = sa.text(
+    """
+    INSERT INTO client_usage (client_id, kind, bucket, hits)
+    SELECT :client_id, v.kind, to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), 1
+    FROM unnest(CAST(:kinds AS text[]), CAST(:widths AS int[])) AS v(kind, width),
+         (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+    ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+    RETURNING kind, hits, extract(epoch FROM now() - bucket) AS elapsed
+    """
+)
 _PRUNE = sa.text(
     "DELETE FROM client_usage WHERE client_id = :client_id AND bucket < now() - interval '2 days'"
 )
@@ -76,16 +87,29 @@ def check_rate(session: Session, client: ApiClient, settings: Settings) -> Limit
     nothing, while an fsync per request would halve the throughput of every call.
     """
     per_second, per_day = limits_for(client, settings)
-    if per_second or per_day:
-        session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
-    if per_second:
-        hits, left = bump(session, client.id, "second", 1)
-        if hits > per_second:
-            return Limited("per_second", left, f"More than {per_second} requests in a second.")
-    if per_day:
-        hits, left = bump(session, client.id, "day", DAY)
-        if hits > per_day:
-            return Limited("per_day", left, f"More than {per_day} requests today (UTC).")
+    windows = [(kind, width) for kind, width, limit in (("second", 1, per_second),
+               ("day", DAY, per_day)) if limit]  # fmt: skip
+    if not windows:
+        return None
+    widths = dict(windows)
+    counts = {  # kind: (hits so far, whole seconds left in the window)
+        kind: (int(hits), max(1, math.ceil(widths[kind] - float(elapsed))))
+        for kind, hits, elapsed in session.execute(
+            _BUMP_RATES,
+            {
+                "client_id": client.id,
+                "kinds": [k for k, _ in windows],
+                "widths": [w for _, w in windows],
+            },
+        )  # fmt: skip
+    }
+    if "day" in counts and counts["day"][0] == 1:  # a new day: drop this client's old buckets
+        session.execute(_PRUNE, {"client_id": client.id})
+    if per_second and counts["second"][0] > per_second:
+        return Limited("per_second", counts["second"][1],
+                       f"More than {per_second} requests in a second.")  # fmt: skip
+    if per_day and counts["day"][0] > per_day:
+        return Limited("per_day", counts["day"][1], f"More than {per_day} requests today (UTC).")
     return None
 
 

@@ -18,7 +18,8 @@ ALICE = audit.Actor(7, "Bộ Y tế", "agency")
 
 
 def _append(session: Session, n: int) -> list[AuditEvent]:
-    return [
+    """n events appended one at a time, read back as stored."""
+    appended = [
         audit.record(
             session,
             actor=ALICE,
@@ -33,6 +34,7 @@ def _append(session: Session, n: int) -> list[AuditEvent]:
         )  # fmt: skip
         for i in range(n)
     ]
+    return [session.get_one(AuditEvent, a.id) for a in appended]
 
 
 def _tamper(session: Session, sql: str) -> None:
@@ -113,7 +115,8 @@ def test_a_bad_anchor_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_values_that_jsonb_would_rewrite_are_stored_as_hashed(session: Session) -> None:
     detail = {"p": 1e5, "s": {2, 1}}
     event = audit.record(session, actor=audit.Actor.operator(), action="x", detail=detail)
-    assert event.detail == {"p": "100000.0", "s": [1, 2]}
+    stored = session.get(AuditEvent, event.id)
+    assert stored is not None and stored.detail == {"p": "100000.0", "s": [1, 2]}
     assert audit.verify(session.connection()).ok
 
 
@@ -180,3 +183,17 @@ def test_reordered_rows_are_named(session: Session) -> None:
     _tamper(session, f"UPDATE audit_event SET id = {b} WHERE id = -1")
     verdict = audit.verify(session.connection())
     assert not verdict.ok and verdict.first_bad_id == a
+
+
+def test_the_database_hashes_the_bytes_python_would(session: Session) -> None:
+    """audit_append fills markers into Python's canonical JSON: escapes and non-ASCII text,
+    and values that look like markers, must hash alike on both sides."""
+    detail = {"quote": 'a"b\\c\nd', "vi": "Nguyễn Thị Hòa", "emoji": "🙂\u2028",
+              "marker": "@@id-0@@", "nested": {"k": [1, None, True]}}  # fmt: skip
+    event = audit.record(session, actor=audit.Actor(None, "Ông \"Tư\"", "operator"),
+                         action="x", purpose="@@prev-@@", detail=detail)  # fmt: skip
+    row = session.execute(
+        sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED]).where(AuditEvent.id == event.id)
+    ).mappings().one()  # fmt: skip
+    assert audit.compute_hash(row) == event.hash
+    assert audit.verify(session.connection()).ok

