@@ -110,7 +110,7 @@ INSERT INTO client_usage (client_id, kind, bucket, hits)
   RETURNING kind, hits;
 COMMIT;
 BEGIN;
-SELECT * FROM person WHERE personal_id_number = '0011' || (90000000 + :n)::text;
+SELECT * FROM person WHERE personal_id_number = CAST('0011' || (90000000 + :n) AS char(12));
 SELECT * FROM audit_append(%(lock)d, '{"id":"@@i@@","occurred_at":"@@a@@","prev_hash":"@@p@@"}',
   '"@@i@@"', '@@a@@', '@@p@@', %(client_id)d, 'bench', 'agency', 'identity.verify', 'person',
   '1', 'benchmark', 'a', '["full_name"]', 'r', '{"match": true}');
