@@ -94,13 +94,29 @@ def run_forever(
         try:
             _listen_and_process(engine, scope, stop=stop, limits=limits,
                                 poll_seconds=poll_seconds, listening=listening)  # fmt: skip
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg2.Error) as exc:
+        except (sa.exc.DBAPIError, psycopg2.Error) as exc:
+            if not _disconnected(exc):
+                raise
             log.warning("import worker: database unavailable (%s); retrying in %.1f s",
                         type(exc).__name__, backoff)  # fmt: skip
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
         else:
             return
+
+
+def _disconnected(exc: sa.exc.DBAPIError | psycopg2.Error) -> bool:
+    """The database went away (refused, restarted, the connection cut mid-statement)?
+
+    psycopg2 reports a connection cut mid-statement as a plain DatabaseError; SQLAlchemy
+    recognises it and marks the connection invalidated. Other database errors are bugs."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(
+            exc, sa.exc.OperationalError | sa.exc.InterfaceError
+        )
+    return isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError) or (
+        type(exc) is psycopg2.DatabaseError  # raw connection (LISTEN): the same cut connection
+    )
 
 
 def _listen_and_process(

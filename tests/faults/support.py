@@ -78,7 +78,10 @@ def own_home() -> Iterator[Path]:
     finally:
         if (path / "home" / "pgdata").exists():
             embedded.stop(path / "home" / "pgdata")
-        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get("POPDB_FAULT_KEEP"):  # to read the server logs after a failure
+            print(f"kept {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass
