@@ -233,7 +233,7 @@ ALL_COMPARISONS: tuple[Comparison, ...] = (
     IdComparison("other_id_number", "other_id"),
     NameComparison("family_name", "family", fold_column="family_fold", tf=True),
     NameComparison("given_name", "given", fold_column="given_fold", swap_with="family", tf=True),
-    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,)),
+    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,), tf=True),
     DateComparison("dob"),
     ExactComparison("sex", "sex"),
     TextComparison("birth_place", "birth_place"),

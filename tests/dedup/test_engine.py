@@ -10,6 +10,7 @@ import pytest
 from dedup.blocking import BlockingRule, candidate_pairs
 from dedup.clustering import cluster
 from dedup.comparisons import (
+    ALL_COMPARISONS,
     DateComparison,
     ExactComparison,
     IdComparison,
@@ -17,7 +18,7 @@ from dedup.comparisons import (
     compute_gammas,
 )
 from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
-from dedup.model import MatchModel, Thresholds
+from dedup.model import MatchModel, Thresholds, starting_model
 from dedup.scoring import (
     AUTO_LINK,
     DISTINCT,
@@ -27,7 +28,13 @@ from dedup.scoring import (
     match_weights,
     tf_adjustments,
 )
-from dedup.training import expectation_maximisation, refine_with_labels, seed_m
+from dedup.training import (
+    expectation_maximisation,
+    refine_with_labels,
+    seed_m,
+    term_frequencies,
+    train,
+)
 from dedup.types import Gammas, Pairs, Scores
 
 
@@ -203,6 +210,73 @@ def test_seed_pairs_anchor_m_on_identity_not_on_households():
     assert m[1][0] == pytest.approx(90.5 / 102)  # given name: exact among the seeds
     assert m[1][3] == pytest.approx(10.5 / 102)
     np.testing.assert_array_equal(m[0], model.m[0])  # no seeds without the number itself
+
+
+def test_namesakes_holding_two_different_numbers_are_not_seeds():
+    names = ("personal_id_number", "family_name", "given_name", "dob", "father_name")
+    comparisons = (IdComparison(names[0], "pin"), NameComparison(names[1], "family"),
+                   NameComparison(names[2], "given"), DateComparison(names[3]),
+                   NameComparison(names[4], "father"))  # fmt: skip
+    # 100 pairs with the same name and full date of birth: 60 without numbers, one person
+    # (the same father); 40 namesakes with two different numbers and different fathers.
+    matrix = np.zeros((100, 5), dtype=np.int8)
+    matrix[:60, 0] = -1
+    matrix[60:, 0] = 3
+    matrix[60:, 4] = 3
+    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 1 / len(c.levels))
+                                          for c in comparisons),
+                       tuple(np.full(len(c.levels), 1 / len(c.levels)) for c in comparisons),
+                       0.5)  # fmt: skip
+    m = seed_m(Gammas(names, matrix), model)
+    assert m[4][0] == pytest.approx(60.5 / 62)  # the father: the 60 seeds only
+    assert m[4][3] == pytest.approx(0.5 / 62)
+    # The number's own m still sees them: how often one person's numbers differ is its to learn.
+    assert m[0][3] == pytest.approx(40.5 / 42)
+
+
+def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs():
+    given = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khoa", "Lan", "Minh", "Nga"]
+    records = []
+    for h in range(150):
+        family, father, mother = ("Nguyễn", "Trần", "Lê")[h % 3], f"Cha {h}", f"Mẹ {h}"
+        person = dict(family_name=family, given_name=given[h % 10], dob_year=1980 + h % 30,
+                      dob_month=1 + h % 12, dob_day=1 + h % 28, sex=1,
+                      personal_id_number=f"001080{h:06d}", father_name=father,
+                      mother_name=mother)  # fmt: skip
+        records += [record(**person), record(**{**person, "given_name": given[h % 10].upper()})]
+        records.append(record(family_name=family, given_name=given[(h + 1) % 10],
+                              dob_year=1983 + h % 30, dob_month=1 + (h + 5) % 12,
+                              dob_day=1 + (h + 9) % 28, sex=1, father_name=father,
+                              mother_name=mother))  # fmt: skip
+    frame = frame_of(*records)
+    rules = (BlockingRule("name_dob", ("name_fold", "dob_year", "dob_month", "dob_day")),
+             BlockingRule("parents", ("father_fold", "mother_fold")))  # fmt: skip
+    pairs, _ = candidate_pairs(frame, rules)
+    comparisons = tuple(c for c in ALL_COMPARISONS if c.name in ("personal_id_number",
+                        "family_name", "given_name", "dob", "father_name", "mother_name"))  # fmt: skip
+    model = train(frame, pairs, comparisons, rules=rules, u_pairs=20_000)
+    gammas = compute_gammas(frame, pairs, comparisons)
+    # m is read off the seeds and held there: EM over these pairs would learn a household.
+    for got, want in zip(model.m, seed_m(gammas, starting_model(comparisons)), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert model.m[model.names.index("given_name")][0] > 0.9
+    scores = match_weights(gammas, model, tags=pairs.rule)
+    sibling = pairs.rule == 1
+    assert (scores.probability[sibling] < 0.3).all()
+    assert (scores.probability[~sibling] > 0.95).all()
+
+
+def test_a_common_middle_name_is_weaker_evidence_than_a_rare_one():
+    middle = next(c for c in ALL_COMPARISONS if c.name == "middle_name")
+    frame = frame_of(*(record(middle_name=m) for m in ["Thị"] * 6 + ["Diệu", "Diệu", "Bích", "Hải"]))
+    tf, expected = term_frequencies(frame, [middle])
+    model = MatchModel((middle,), (np.array([0.9, 0.05, 0.03, 0.02]),),
+                       (np.array([0.3, 0.1, 0.1, 0.5]),), 0.5, tf=tf,
+                       tf_expected=expected)  # fmt: skip
+    pairs = pairs_of((0, 1), (6, 7))
+    adjust = tf_adjustments(model, frame, pairs, compute_gammas(frame, pairs, [middle]))
+    assert adjust[0, 0] == pytest.approx(np.log2(expected["middle_name"] / 0.6))
+    assert adjust[0, 0] < 0 < adjust[1, 0]
 
 
 def test_em_recovers_known_m_and_u_from_synthetic_gammas():
