@@ -252,8 +252,9 @@ def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs()
     rules = (BlockingRule("name_dob", ("name_fold", "dob_year", "dob_month", "dob_day")),
              BlockingRule("parents", ("father_fold", "mother_fold")))  # fmt: skip
     pairs, _ = candidate_pairs(frame, rules)
-    comparisons = tuple(c for c in ALL_COMPARISONS if c.name in ("personal_id_number",
-                        "family_name", "given_name", "dob", "father_name", "mother_name"))  # fmt: skip
+    wanted = ("personal_id_number", "family_name", "given_name", "dob", "father_name",
+              "mother_name")  # fmt: skip
+    comparisons = tuple(c for c in ALL_COMPARISONS if c.name in wanted)
     model = train(frame, pairs, comparisons, rules=rules, u_pairs=20_000)
     gammas = compute_gammas(frame, pairs, comparisons)
     # m is read off the seeds and held there: EM over these pairs would learn a household.
@@ -268,7 +269,8 @@ def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs()
 
 def test_a_common_middle_name_is_weaker_evidence_than_a_rare_one():
     middle = next(c for c in ALL_COMPARISONS if c.name == "middle_name")
-    frame = frame_of(*(record(middle_name=m) for m in ["Thị"] * 6 + ["Diệu", "Diệu", "Bích", "Hải"]))
+    middles = ["Thị"] * 6 + ["Diệu", "Diệu", "Bích", "Hải"]
+    frame = frame_of(*(record(middle_name=m) for m in middles))
     tf, expected = term_frequencies(frame, [middle])
     model = MatchModel((middle,), (np.array([0.9, 0.05, 0.03, 0.02]),),
                        (np.array([0.3, 0.1, 0.1, 0.5]),), 0.5, tf=tf,
@@ -406,3 +408,36 @@ def test_an_unknown_day_and_month_block_together_only_where_the_rule_says_so():
     pairs, _ = candidate_pairs(frame, [lenient])
     assert list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 1)]
     assert BlockingRule.from_dict(lenient.to_dict()) == lenient
+
+
+def test_a_partial_date_blocks_with_every_date_it_agrees_with_and_only_those():
+    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
+        return record(family_name="Phan", middle_name="Thu", given_name="Thủy", dob_year=year,
+                      dob_month=month, dob_day=day)  # fmt: skip
+
+    frame = frame_of(phan(1970), phan(1970, 5, 2), phan(1970, 6, 3), phan(1970, 5),
+                     phan(1971, 5, 2), phan(1970))  # fmt: skip
+    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
+    rule = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
+    pairs, _ = candidate_pairs(frame, [rule])
+    found = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
+    # 1970 meets every 1970 date; 05/1970 meets 02/05/1970 but not 03/06/1970; two full
+    # dates never pair here, nor another year.
+    assert found == {(0, 1), (0, 2), (0, 3), (0, 5), (1, 3), (1, 5), (2, 5), (3, 5)}
+    assert BlockingRule.from_dict(rule.to_dict()) == rule
+
+
+def test_1_january_stands_for_an_unknown_day_and_month_where_the_rule_says_so():
+    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
+        return record(family_name="Phan", given_name="Thủy", dob_year=year, dob_month=month,
+                      dob_day=day)  # fmt: skip
+
+    frame = frame_of(phan(1970, 1, 1), phan(1970, 5, 2), phan(1970, 1, 2), phan(1971, 5, 2))
+    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
+    plain = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
+    assert len(candidate_pairs(frame, [plain])[0]) == 0
+    rule = replace(plain, placeholder=(1, 1))
+    pairs, _ = candidate_pairs(frame, [rule])
+    # 01/01/1970 may be "1970": it meets 02/05/1970 and 02/01/1970, not 1971
+    assert set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == {(0, 1), (0, 2)}
+    assert BlockingRule.from_dict(rule.to_dict()) == rule
