@@ -15,6 +15,7 @@ from dedup.comparisons import (
     ExactComparison,
     IdComparison,
     NameComparison,
+    comparison_from_dict,
     compute_gammas,
 )
 from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
@@ -127,6 +128,21 @@ def test_name_levels_tell_exact_from_folded_and_similar():
     gamma = comparison.gammas(frame, np.array([0, 0, 0, 0, 0]), np.array([1, 2, 3, 4, 5]))
     labels = [comparison.levels[g] if g >= 0 else None for g in gamma]
     assert labels == ["exact", "exact_fold", "jaro_winkler_0.92", "else", None]
+
+
+def test_a_full_name_written_in_another_order_is_not_another_given_name():
+    frame = frame_of(
+        record(family_name="Nguyễn", middle_name="Minh", given_name="Hào"),
+        # the same name written given name first, split by position
+        record(family_name="Minh", middle_name="Hào", given_name="Nguyễn"),
+        record(family_name="Hào", middle_name="Minh", given_name="Nguyễn"),
+        record(family_name="Nguyễn", middle_name="Minh", given_name="Hảo"),
+    )
+    given = next(c for c in ALL_COMPARISONS if c.name == "given_name")
+    gamma = given.gammas(frame, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    assert [given.levels[g] for g in gamma] == ["swapped", "swapped", "exact_fold"]
+    assert not np.isin(gamma, given.disagreement).any()
+    assert comparison_from_dict(given.to_dict()) == given
 
 
 def test_date_levels_handle_partial_dates_swaps_and_placeholders():
