@@ -104,14 +104,18 @@ class NameComparison(Comparison):
 
     The canonical key keeps diacritics, so "Hòa"/"Hoa" and "Vũ"/"Vủ" reach only the fold
     level, below exact (domain.md 4.7). `swap_with` adds a level for files that put the
-    family name where the given name belongs. `tf` adjusts the exact level by how common the
-    name is: two Nguyễn agree far more often by chance than two Âu Dương.
+    family name where the given name belongs; with `any_order` (a key of the whole name's
+    tokens in sorted order) that level also holds the same full name written in another
+    order ("Nguyễn Minh Hào" / "Minh Hào Nguyễn": split as family "Minh", given "Nguyễn").
+    `tf` adjusts the exact level by how common the name is: two Nguyễn agree far more often
+    by chance than two Âu Dương.
     """
 
     fold_column: str | None = None
     thresholds: tuple[float, ...] = (0.92, 0.8)
     swap_with: str | None = None
     tf: bool = False
+    any_order: str | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -129,7 +133,8 @@ class NameComparison(Comparison):
 
     def needs(self) -> tuple[str, ...]:
         extra = (self.fold_column,) if self.fold_column else ()
-        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()))
+        order = (self.any_order,) if self.swap_with and self.any_order else ()
+        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order)
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
         col = frame[self.column]
@@ -140,7 +145,13 @@ class NameComparison(Comparison):
             conds.append(fcol[left] == fcol[right])
         if self.swap_with:
             other = frame[self.swap_with]
-            conds.append((a == other[right]) & (other[left] == b))
+            swapped = (a == other[right]) & (other[left] == b)
+            if self.any_order:
+                keys = frame[self.any_order]
+                ka, kb = keys[left], keys[right]
+                known = np.fromiter((k is not None for k in ka), bool, len(ka))
+                swapped |= (ka == kb) & known
+            conds.append(swapped)
         # Similarity on the fold when there is one: the diacritics already had their level.
         fa, fb = (fcol[left], fcol[right]) if self.fold_column else (a, b)
         similarity = _similarity(fa, fb, distance.JaroWinkler.normalized_similarity)
@@ -232,8 +243,15 @@ ALL_COMPARISONS: tuple[Comparison, ...] = (
     IdComparison("personal_id_number", "pin"),
     IdComparison("other_id_number", "other_id"),
     NameComparison("family_name", "family", fold_column="family_fold", tf=True),
-    NameComparison("given_name", "given", fold_column="given_fold", swap_with="family", tf=True),
-    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,)),
+    NameComparison(
+        "given_name",
+        "given",
+        fold_column="given_fold",
+        swap_with="family",
+        tf=True,
+        any_order="name_sorted",
+    ),
+    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,), tf=True),
     DateComparison("dob"),
     ExactComparison("sex", "sex"),
     TextComparison("birth_place", "birth_place"),

@@ -1,6 +1,6 @@
-"""Training without labels: m anchored on seed pairs, u from random pairs, both refined by
-expectation–maximisation over the candidate pairs; term frequencies from the data at hand;
-and a refinement from labels once reviewers have decided pairs."""
+"""Training without labels: m from seed pairs, u from random pairs refined by
+expectation–maximisation over the candidate pairs (m held); term frequencies from the data at
+hand; and a refinement from labels once reviewers have decided pairs."""
 
 from __future__ import annotations
 
@@ -135,6 +135,10 @@ SEED_RULES: tuple[dict[str, int], ...] = (
     {"other_id_number": 0},
     {"family_name": 1, "given_name": 1, "dob": 0},
 )
+#: Comparisons of identity numbers: a seed pair must not disagree on any of them (but the
+#: m of a number's own comparison is read off seeds that may: that is how it learns how
+#: often one person's numbers differ).
+IDENTIFIERS: tuple[str, ...] = ("personal_id_number", "other_id_number")
 #: Fewer seed pairs than this for a comparison and its starting m stays.
 MIN_SEEDS = 30
 
@@ -158,12 +162,22 @@ def seed_m(gammas: Gammas, model: MatchModel) -> tuple[np.ndarray, ...]:
             g = gammas.column(name)
             mask &= (g >= 0) & (g <= level)
         selected.append((set(rule), mask))
+    # Two different ID numbers are two people, whatever else agrees: namesakes born the same
+    # day are not seeds (they would teach m that parents' names often disagree).
+    against = {
+        c.name: np.isin(gammas.column(c.name), c.disagreement)
+        for c in model.comparisons
+        if c.name in IDENTIFIERS and c.name in names
+    }
     m = list(model.m)
     for index, comparison in enumerate(model.comparisons):
         mask = np.zeros(len(gammas), dtype=bool)
         for involved, seeds in selected:
             if comparison.name not in involved:
                 mask |= seeds
+        for name, differs in against.items():
+            if name != comparison.name:
+                mask &= ~differs
         counts = _level_shares(gammas.matrix[mask, index], len(comparison.levels))
         if counts.sum() >= MIN_SEEDS:
             counts += 0.5  # a level unseen among the seeds is rare, not impossible
@@ -206,8 +220,8 @@ def train(
     seed: int = 0,
     gammas: Gammas | None = None,
 ) -> MatchModel:
-    """A model trained on this data: m from seed pairs and u from random pairs to start,
-    then EM for u and the per-rule priors (m held), then for m (u held); term frequencies."""
+    """A model trained on this data: m from seed pairs, u from random pairs to start, then
+    EM for u and the per-rule priors with m held; term frequencies."""
     start = starting_model(comparisons)
     u = estimate_u(frame, comparisons, max_pairs=u_pairs, seed=seed)
     tf, tf_expected = term_frequencies(frame, comparisons)
@@ -225,11 +239,10 @@ def train(
         if len(gammas) > EM_MAX_PAIRS:  # a uniform sample estimates the same shares
             keep = np.sort(np.random.default_rng(seed).choice(len(gammas), EM_MAX_PAIRS, False))
             gammas, tags = Gammas(gammas.names, gammas.matrix[keep]), tags[keep]
+        # m stays where the seeds put it: EM for m over these pairs makes "same household"
+        # its match class (siblings agree on family name, parents, address, birth place).
         model, _ = expectation_maximisation(
             gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
-        )
-        model, _ = expectation_maximisation(
-            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
     return model
 

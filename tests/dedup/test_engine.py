@@ -10,14 +10,16 @@ import pytest
 from dedup.blocking import BlockingRule, candidate_pairs
 from dedup.clustering import cluster
 from dedup.comparisons import (
+    ALL_COMPARISONS,
     DateComparison,
     ExactComparison,
     IdComparison,
     NameComparison,
+    comparison_from_dict,
     compute_gammas,
 )
 from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
-from dedup.model import MatchModel, Thresholds
+from dedup.model import MatchModel, Thresholds, starting_model
 from dedup.scoring import (
     AUTO_LINK,
     DISTINCT,
@@ -27,7 +29,13 @@ from dedup.scoring import (
     match_weights,
     tf_adjustments,
 )
-from dedup.training import expectation_maximisation, refine_with_labels, seed_m
+from dedup.training import (
+    expectation_maximisation,
+    refine_with_labels,
+    seed_m,
+    term_frequencies,
+    train,
+)
 from dedup.types import Gammas, Pairs, Scores
 
 
@@ -122,6 +130,21 @@ def test_name_levels_tell_exact_from_folded_and_similar():
     assert labels == ["exact", "exact_fold", "jaro_winkler_0.92", "else", None]
 
 
+def test_a_full_name_written_in_another_order_is_not_another_given_name():
+    frame = frame_of(
+        record(family_name="Nguyễn", middle_name="Minh", given_name="Hào"),
+        # the same name written given name first, split by position
+        record(family_name="Minh", middle_name="Hào", given_name="Nguyễn"),
+        record(family_name="Hào", middle_name="Minh", given_name="Nguyễn"),
+        record(family_name="Nguyễn", middle_name="Minh", given_name="Hảo"),
+    )
+    given = next(c for c in ALL_COMPARISONS if c.name == "given_name")
+    gamma = given.gammas(frame, np.array([0, 0, 0]), np.array([1, 2, 3]))
+    assert [given.levels[g] for g in gamma] == ["swapped", "swapped", "exact_fold"]
+    assert not np.isin(gamma, given.disagreement).any()
+    assert comparison_from_dict(given.to_dict()) == given
+
+
 def test_date_levels_handle_partial_dates_swaps_and_placeholders():
     d = [
         record(dob_year=1985, dob_month=3, dob_day=5),
@@ -203,6 +226,75 @@ def test_seed_pairs_anchor_m_on_identity_not_on_households():
     assert m[1][0] == pytest.approx(90.5 / 102)  # given name: exact among the seeds
     assert m[1][3] == pytest.approx(10.5 / 102)
     np.testing.assert_array_equal(m[0], model.m[0])  # no seeds without the number itself
+
+
+def test_namesakes_holding_two_different_numbers_are_not_seeds():
+    names = ("personal_id_number", "family_name", "given_name", "dob", "father_name")
+    comparisons = (IdComparison(names[0], "pin"), NameComparison(names[1], "family"),
+                   NameComparison(names[2], "given"), DateComparison(names[3]),
+                   NameComparison(names[4], "father"))  # fmt: skip
+    # 100 pairs with the same name and full date of birth: 60 without numbers, one person
+    # (the same father); 40 namesakes with two different numbers and different fathers.
+    matrix = np.zeros((100, 5), dtype=np.int8)
+    matrix[:60, 0] = -1
+    matrix[60:, 0] = 3
+    matrix[60:, 4] = 3
+    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 1 / len(c.levels))
+                                          for c in comparisons),
+                       tuple(np.full(len(c.levels), 1 / len(c.levels)) for c in comparisons),
+                       0.5)  # fmt: skip
+    m = seed_m(Gammas(names, matrix), model)
+    assert m[4][0] == pytest.approx(60.5 / 62)  # the father: the 60 seeds only
+    assert m[4][3] == pytest.approx(0.5 / 62)
+    # The number's own m still sees them: how often one person's numbers differ is its to learn.
+    assert m[0][3] == pytest.approx(40.5 / 42)
+
+
+def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs():
+    given = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khoa", "Lan", "Minh", "Nga"]
+    records = []
+    for h in range(150):
+        family, father, mother = ("Nguyễn", "Trần", "Lê")[h % 3], f"Cha {h}", f"Mẹ {h}"
+        person = dict(family_name=family, given_name=given[h % 10], dob_year=1980 + h % 30,
+                      dob_month=1 + h % 12, dob_day=1 + h % 28, sex=1,
+                      personal_id_number=f"001080{h:06d}", father_name=father,
+                      mother_name=mother)  # fmt: skip
+        records += [record(**person), record(**{**person, "given_name": given[h % 10].upper()})]
+        records.append(record(family_name=family, given_name=given[(h + 1) % 10],
+                              dob_year=1983 + h % 30, dob_month=1 + (h + 5) % 12,
+                              dob_day=1 + (h + 9) % 28, sex=1, father_name=father,
+                              mother_name=mother))  # fmt: skip
+    frame = frame_of(*records)
+    rules = (BlockingRule("name_dob", ("name_fold", "dob_year", "dob_month", "dob_day")),
+             BlockingRule("parents", ("father_fold", "mother_fold")))  # fmt: skip
+    pairs, _ = candidate_pairs(frame, rules)
+    wanted = ("personal_id_number", "family_name", "given_name", "dob", "father_name",
+              "mother_name")  # fmt: skip
+    comparisons = tuple(c for c in ALL_COMPARISONS if c.name in wanted)
+    model = train(frame, pairs, comparisons, rules=rules, u_pairs=20_000)
+    gammas = compute_gammas(frame, pairs, comparisons)
+    # m is read off the seeds and held there: EM over these pairs would learn a household.
+    for got, want in zip(model.m, seed_m(gammas, starting_model(comparisons)), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert model.m[model.names.index("given_name")][0] > 0.9
+    scores = match_weights(gammas, model, tags=pairs.rule)
+    sibling = pairs.rule == 1
+    assert (scores.probability[sibling] < 0.3).all()
+    assert (scores.probability[~sibling] > 0.95).all()
+
+
+def test_a_common_middle_name_is_weaker_evidence_than_a_rare_one():
+    middle = next(c for c in ALL_COMPARISONS if c.name == "middle_name")
+    middles = ["Thị"] * 6 + ["Diệu", "Diệu", "Bích", "Hải"]
+    frame = frame_of(*(record(middle_name=m) for m in middles))
+    tf, expected = term_frequencies(frame, [middle])
+    model = MatchModel((middle,), (np.array([0.9, 0.05, 0.03, 0.02]),),
+                       (np.array([0.3, 0.1, 0.1, 0.5]),), 0.5, tf=tf,
+                       tf_expected=expected)  # fmt: skip
+    pairs = pairs_of((0, 1), (6, 7))
+    adjust = tf_adjustments(model, frame, pairs, compute_gammas(frame, pairs, [middle]))
+    assert adjust[0, 0] == pytest.approx(np.log2(expected["middle_name"] / 0.6))
+    assert adjust[0, 0] < 0 < adjust[1, 0]
 
 
 def test_em_recovers_known_m_and_u_from_synthetic_gammas():
@@ -332,3 +424,36 @@ def test_an_unknown_day_and_month_block_together_only_where_the_rule_says_so():
     pairs, _ = candidate_pairs(frame, [lenient])
     assert list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 1)]
     assert BlockingRule.from_dict(lenient.to_dict()) == lenient
+
+
+def test_a_partial_date_blocks_with_every_date_it_agrees_with_and_only_those():
+    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
+        return record(family_name="Phan", middle_name="Thu", given_name="Thủy", dob_year=year,
+                      dob_month=month, dob_day=day)  # fmt: skip
+
+    frame = frame_of(phan(1970), phan(1970, 5, 2), phan(1970, 6, 3), phan(1970, 5),
+                     phan(1971, 5, 2), phan(1970))  # fmt: skip
+    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
+    rule = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
+    pairs, _ = candidate_pairs(frame, [rule])
+    found = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
+    # 1970 meets every 1970 date; 05/1970 meets 02/05/1970 but not 03/06/1970; two full
+    # dates never pair here, nor another year.
+    assert found == {(0, 1), (0, 2), (0, 3), (0, 5), (1, 3), (1, 5), (2, 5), (3, 5)}
+    assert BlockingRule.from_dict(rule.to_dict()) == rule
+
+
+def test_1_january_stands_for_an_unknown_day_and_month_where_the_rule_says_so():
+    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
+        return record(family_name="Phan", given_name="Thủy", dob_year=year, dob_month=month,
+                      dob_day=day)  # fmt: skip
+
+    frame = frame_of(phan(1970, 1, 1), phan(1970, 5, 2), phan(1970, 1, 2), phan(1971, 5, 2))
+    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
+    plain = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
+    assert len(candidate_pairs(frame, [plain])[0]) == 0
+    rule = replace(plain, placeholder=(1, 1))
+    pairs, _ = candidate_pairs(frame, [rule])
+    # 01/01/1970 may be "1970": it meets 02/05/1970 and 02/01/1970, not 1971
+    assert set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == {(0, 1), (0, 2)}
+    assert BlockingRule.from_dict(rule.to_dict()) == rule
