@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
 
     def _database_down(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
         # The server went away or refuses connections (a restart, a failover): the request did
-        # not happen, so the client may retry; the pool reconnects on its own (pre-ping).
+        # not happen, so the client may retry; the pool reconnects on its own (popdb/db.py).
         log.warning("database unavailable: %s", type(exc.orig).__name__,
                     extra={"request_id": g.get("request_id")})  # fmt: skip
         response, status = error_response(
