@@ -273,9 +273,10 @@ def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs()
     comparisons = tuple(c for c in ALL_COMPARISONS if c.name in wanted)
     model = train(frame, pairs, comparisons, rules=rules, u_pairs=20_000)
     gammas = compute_gammas(frame, pairs, comparisons)
-    # m is read off the seeds and held there: EM over these pairs would learn a household.
+    # m is read off the seeds and EM refines it only under a prior at them: unanchored EM
+    # over these pairs (two households for every person) would learn a household.
     for got, want in zip(model.m, seed_m(gammas, starting_model(comparisons)), strict=True):
-        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, want, atol=0.02)
     assert model.m[model.names.index("given_name")][0] > 0.9
     scores = match_weights(gammas, model, tags=pairs.rule)
     sibling = pairs.rule == 1
@@ -320,6 +321,36 @@ def test_em_recovers_known_m_and_u_from_synthetic_gammas():
     assert fitted.prior == pytest.approx(share, abs=0.01)
     for got, want in zip(fitted.m, true_m, strict=True):
         np.testing.assert_allclose(got, want, atol=0.02)
+
+
+def test_em_for_m_with_a_prior_stays_near_it_and_without_one_is_plain_em():
+    rng = np.random.default_rng(11)
+    true_m = [np.array([0.85, 0.1, 0.05]), np.array([0.9, 0.1]), np.array([0.7, 0.2, 0.1])]
+    true_u = [np.array([0.02, 0.08, 0.9]), np.array([0.5, 0.5]), np.array([0.05, 0.15, 0.8])]
+    n, share = 50_000, 0.2
+    is_match = rng.random(n) < share
+    matrix = np.empty((n, 3), dtype=np.int8)
+    for c in range(3):
+        matrix[:, c] = np.where(
+            is_match,
+            rng.choice(len(true_m[c]), n, p=true_m[c]),
+            rng.choice(len(true_u[c]), n, p=true_u[c]),
+        )
+    gammas = Gammas(("c0", "c1", "c2"), matrix)
+    comparisons = tuple(ExactComparison(f"c{c}", "sex") for c in range(3))
+    seed_m = (np.array([0.6, 0.3, 0.1]), np.array([0.7, 0.3]), np.array([0.5, 0.3, 0.2]))
+    start = MatchModel(comparisons, seed_m, tuple(true_u), 0.5)
+    plain, _ = expectation_maximisation(gammas, start, fit_u=False)
+    unanchored, _ = expectation_maximisation(gammas, start, fit_u=False, m_prior_strength=0.0)
+    anchored, _ = expectation_maximisation(gammas, start, fit_u=False, m_prior_strength=1e7)
+    for a, b in zip(plain.m, unanchored.m, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for got, want in zip(plain.m, true_m, strict=True):
+        np.testing.assert_allclose(got, want, atol=0.03)
+    for got, want in zip(anchored.m, seed_m, strict=True):
+        np.testing.assert_allclose(got, want, atol=0.01)
+    for got, want in zip(anchored.u, true_u, strict=True):  # u held
+        np.testing.assert_array_equal(got, want)
 
 
 def test_labels_move_m_towards_what_reviewers_decided():
