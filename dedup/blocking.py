@@ -22,20 +22,13 @@ from dedup.types import Frame, IntArray, Pairs
 class BlockingRule:
     """Records agreeing on every column of `on` are paired. A record missing one of them is
     left out, except for the columns of `unknown_is_value`, where "unknown" is a value like
-    any other (a birth date known only by its year meets others known only by that year),
-    and those of `unknown_matches_any`, where a record missing the value is paired with every
-    record agreeing on the other columns (a birth date known only by its year meets every
-    date of that year: they agree as far as both are known). `placeholder` is a value of
-    those columns that stands for unknown (1 January, written where only the year is known:
-    domain.md 4.5, as `DateComparison` reads it)."""
+    any other (a birth date known only by its year meets others known only by that year)."""
 
     name: str
     on: tuple[str, ...]
     max_block: int = 300
     split_by: tuple[str, ...] = ()
     unknown_is_value: tuple[str, ...] = ()
-    unknown_matches_any: tuple[str, ...] = ()
-    placeholder: tuple[int, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict) -> BlockingRule:
@@ -45,16 +38,12 @@ class BlockingRule:
             max_block=int(data.get("max_block", 300)),
             split_by=tuple(data.get("split_by", ())),
             unknown_is_value=tuple(data.get("unknown_is_value", ())),
-            unknown_matches_any=tuple(data.get("unknown_matches_any", ())),
-            placeholder=tuple(data.get("placeholder", ())),
         )
 
     def to_dict(self) -> dict:
         return {"name": self.name, "on": list(self.on), "max_block": self.max_block,
                 "split_by": list(self.split_by),
-                "unknown_is_value": list(self.unknown_is_value),
-                "unknown_matches_any": list(self.unknown_matches_any),
-                "placeholder": list(self.placeholder)}  # fmt: skip
+                "unknown_is_value": list(self.unknown_is_value)}  # fmt: skip
 
 
 #: Default rules, most specific first: a pair is tagged with the first rule that finds it and
@@ -83,15 +72,6 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
         ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day"),
         split_by=("commune",),
         unknown_is_value=("dob_month", "dob_day"),
-    ),  # fmt: skip
-    # a date known only in part against a full date it agrees with (1970 ~ 02/05/1970):
-    # likelier one person than the same name and year with two different full dates
-    BlockingRule(
-        "family_given_partial_date",
-        ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day"),
-        split_by=("commune",),
-        unknown_matches_any=("dob_month", "dob_day"),
-        placeholder=(1, 1),
     ),  # fmt: skip
     BlockingRule(
         "family_given_year", ("family_fold", "given_fold", "dob_year"), split_by=("commune",)
@@ -185,46 +165,9 @@ def _group_pairs(rows: IntArray, codes: IntArray) -> tuple[IntArray, IntArray]:
     return np.minimum(left, right), np.maximum(left, right)
 
 
-def _partial_pairs(
-    frame: Frame,
-    rows: IntArray,
-    codes: IntArray,
-    wildcards: Sequence[str],
-    placeholder: Sequence[int] = (),
-) -> tuple[IntArray, IntArray]:
-    """Pairs of rows sharing a code where one of them misses a `wildcards` column (or holds
-    the `placeholder` values), kept when every wildcard column is equal or unknown on either
-    side. Only records missing a value are paired with their block, not every record with
-    every other."""
-    known = np.stack([column_codes(frame, name) for name in wildcards], axis=1)
-    if placeholder:
-        known = np.where((known == np.asarray(placeholder)).all(axis=1)[:, None], -1, known)
-    order = np.argsort(codes, kind="stable")
-    rows, codes = rows[order], codes[order]
-    partial: np.ndarray = np.asarray((known[rows] < 0).any(axis=1))
-    if not partial.any():
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    sizes = np.diff(np.r_[starts, len(codes)])
-    block = np.repeat(np.arange(len(starts)), sizes)
-    mine = np.flatnonzero(partial)
-    counts = sizes[block[mine]]
-    left_pos = np.repeat(mine, counts)
-    right_pos = np.repeat(starts[block[mine]], counts) + (
-        np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    )
-    left, right = rows[left_pos], rows[right_pos]
-    a, b = known[left], known[right]
-    agree = ((a == b) | (a < 0) | (b < 0)).all(axis=1) & (left != right)
-    left, right = left[agree], right[agree]
-    return np.minimum(left, right), np.maximum(left, right)
-
-
 def _rule_pairs(frame: Frame, rule: BlockingRule, count: RuleCount) -> tuple[IntArray, IntArray]:
     rows = np.arange(len(frame))
-    wildcards = rule.unknown_matches_any
-    on = tuple(c for c in rule.on if c not in wildcards)
-    codes = block_codes(frame, on, unknown_is_value=rule.unknown_is_value)
+    codes = block_codes(frame, rule.on, unknown_is_value=rule.unknown_is_value)
     keep = codes >= 0
     rows, codes = rows[keep], codes[keep]
     lefts, rights = [], []
@@ -233,12 +176,7 @@ def _rule_pairs(frame: Frame, rule: BlockingRule, count: RuleCount) -> tuple[Int
             break
         sizes = np.bincount(codes)
         big = sizes[codes] > rule.max_block
-        if wildcards:
-            left, right = _partial_pairs(
-                frame, rows[~big], codes[~big], wildcards, rule.placeholder
-            )
-        else:
-            left, right = _group_pairs(rows[~big], codes[~big])
+        left, right = _group_pairs(rows[~big], codes[~big])
         lefts.append(left)
         rights.append(right)
         rows = rows[big]
@@ -250,7 +188,7 @@ def _rule_pairs(frame: Frame, rule: BlockingRule, count: RuleCount) -> tuple[Int
             count.records_in_giant_blocks = int(giant.sum())
             count.pairs_not_generated = int((giant * (giant - 1) // 2).sum())
             break
-        columns = (*on, *rule.split_by[: depth + 1])
+        columns = (*rule.on, *rule.split_by[: depth + 1])
         codes = block_codes(frame, columns, rows, rule.unknown_is_value)
         keep = codes >= 0
         rows, codes = rows[keep], codes[keep]

@@ -251,7 +251,7 @@ ALL_COMPARISONS: tuple[Comparison, ...] = (
         tf=True,
         any_order="name_sorted",
     ),
-    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,), tf=True),
+    NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,)),
     DateComparison("dob"),
     ExactComparison("sex", "sex"),
     TextComparison("birth_place", "birth_place"),

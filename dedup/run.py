@@ -107,18 +107,15 @@ def _related_query(rules: tuple[BlockingRule, ...]) -> str:
     """Registry records sharing any rule's key with an unmatched record."""
     parts = []
     for rule in rules:
-        # a column whose unknown matches any value narrows nothing here: the rule's pairs are
-        # sorted out by blocking once the related records are read
-        on = [c for c in rule.on if c not in rule.unknown_matches_any]
         known = " AND ".join(
             f"n.{c} <> {INT_UNKNOWN[c]}" if c in INT_UNKNOWN else f"n.{c} IS NOT NULL"
-            for c in on
+            for c in rule.on
             if c not in rule.unknown_is_value
         )
-        cols = ", ".join(f"n.{c}" for c in on)
+        cols = ", ".join(f"n.{c}" for c in rule.on)
         join = " AND ".join(
             f"k.{c} IS NOT DISTINCT FROM n.{c}" if c in rule.unknown_is_value else f"k.{c} = n.{c}"
-            for c in on
+            for c in rule.on
         )
         parts.append(
             f"SELECT k.record_id FROM match_key k JOIN (SELECT DISTINCT {cols} FROM match_key n "

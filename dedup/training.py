@@ -1,7 +1,6 @@
-"""Training without labels: m from seed pairs, u from random pairs, both refined by
-expectation–maximisation over the candidate pairs (u and the rule priors first, m held; then
-m anchored on the seeds, u and priors held); term frequencies from the data at hand; and a
-refinement from labels once reviewers have decided pairs."""
+"""Training without labels: m anchored on seed pairs, u from random pairs, both refined by
+expectation–maximisation over the candidate pairs; term frequencies from the data at hand;
+and a refinement from labels once reviewers have decided pairs."""
 
 from __future__ import annotations
 
@@ -69,8 +68,6 @@ def expectation_maximisation(
     fit_m: bool = True,
     fit_u: bool = True,
     u_prior_strength: float = 0.0,
-    m_prior_strength: float = 0.0,
-    fit_priors: bool = True,
     tags: np.ndarray | None = None,
     iterations: int = 100,
     tolerance: float = 1e-5,
@@ -79,21 +76,16 @@ def expectation_maximisation(
     and u can be held). With `u_prior_strength` k, u is the maximum a posteriori estimate
     under a prior worth k pairs centred on the starting u: a level that blocked non-matches
     rarely reach (a different birth date, when most rules block on it) keeps a sensible u
-    instead of a near-zero one that would make disagreement look like a match; likewise
-    `m_prior_strength` for m, centred on the starting m. With `tags` (each pair's blocking
-    rule), the prior is fitted per rule, or held at the model's `rule_priors` when
-    `fit_priors` is false. Returns the model and the expected number of matches."""
+    instead of a near-zero one that would make disagreement look like a match. With `tags`
+    (each pair's blocking rule), the prior is fitted per rule. Returns the model and the
+    expected number of matches."""
     m = [x.copy() for x in model.m]
     u = [x.copy() for x in model.u]
     u_prior = [x * u_prior_strength for x in model.u]
-    m_prior = [x * m_prior_strength for x in model.m]
     prior = model.prior
     groups = np.zeros(len(gammas), dtype=np.int64) if tags is None else tags.astype(np.int64)
     sizes = np.bincount(groups)
     priors = np.full(len(sizes), prior)
-    if not fit_priors and tags is not None:
-        held = [model.rule_priors.get(rule.name, prior) for rule in model.rules]
-        priors = np.array((held + [prior] * len(sizes))[: len(sizes)])
     codes = gammas.matrix.astype(np.int16) + 1  # null -> 0; small: pairs can be millions
     p = np.zeros(len(gammas))
     for step in range(iterations):
@@ -105,7 +97,7 @@ def expectation_maximisation(
         change = 0.0
         for index, comparison in enumerate(model.comparisons):
             levels = len(comparison.levels)
-            targets = ([(m, p, m_prior[index])] if fit_m else []) + (
+            targets = ([(m, p, 0.0)] if fit_m else []) + (
                 [(u, 1.0 - p, u_prior[index])] if fit_u else []
             )
             for table, weight, pseudo in targets:
@@ -116,9 +108,8 @@ def expectation_maximisation(
                 change = max(change, float(np.abs(new - table[index]).max()))
                 table[index] = new
         new = np.clip(np.bincount(groups, weights=p) / np.maximum(sizes, 1), FLOOR, 1 - FLOOR)
-        if fit_priors:
-            change = max(change, float(np.abs(new - priors).max()))
-            priors = new
+        change = max(change, float(np.abs(new - priors).max()))
+        priors = new
         if change < tolerance:
             log.info("EM converged", extra={"iterations": step + 1})
             break
@@ -144,62 +135,35 @@ SEED_RULES: tuple[dict[str, int], ...] = (
     {"other_id_number": 0},
     {"family_name": 1, "given_name": 1, "dob": 0},
 )
-#: Comparisons of identity numbers: a seed pair must not disagree on any of them (but the
-#: m of a number's own comparison is read off seeds that may: that is how it learns how
-#: often one person's numbers differ).
-IDENTIFIERS: tuple[str, ...] = ("personal_id_number", "other_id_number")
 #: Fewer seed pairs than this for a comparison and its starting m stays.
 MIN_SEEDS = 30
-
-
-def _seed_selection(gammas: Gammas) -> list[tuple[set[str], np.ndarray]]:
-    """Each applicable seed rule's comparisons and the pairs it selects."""
-    selected = []
-    for rule in SEED_RULES:
-        if not all(name in gammas.names for name in rule):
-            continue
-        mask = np.ones(len(gammas), dtype=bool)
-        for name, level in rule.items():
-            g = gammas.column(name)
-            mask &= (g >= 0) & (g <= level)
-        selected.append((set(rule), mask))
-    return selected
-
-
-def seed_pairs(gammas: Gammas) -> int:
-    """How many candidate pairs some seed rule selects: what the seed m is worth."""
-    selected = _seed_selection(gammas)
-    return int(np.logical_or.reduce([mask for _, mask in selected]).sum()) if selected else 0
 
 
 def seed_m(gammas: Gammas, model: MatchModel) -> tuple[np.ndarray, ...]:
     """m from seed pairs (`SEED_RULES`, each rule at or above the given level of every
     comparison it names), never from the pairs a comparison itself selected.
 
-    Why not plain EM for m: the candidate pairs are full of households. Siblings agree on
-    family name, parents, address and birth place, and an unsupervised two-class model
-    happily makes "same household" its match class. Anchoring m on identity keeps the match
-    class what it must be; EM then learns u among blocked non-matches, and refines m only
-    under a prior at these seeds (`train`).
+    Why not EM for m: the candidate pairs are full of households. Siblings agree on family
+    name, parents, address and birth place, and an unsupervised two-class model happily
+    makes "same household" its match class. Anchoring m on identity keeps the match class
+    what it must be; EM then learns u among blocked non-matches (`train`).
     """
     names = gammas.names
-    selected = _seed_selection(gammas)
-    # Two different ID numbers are two people, whatever else agrees: namesakes born the same
-    # day are not seeds (they would teach m that parents' names often disagree).
-    against = {
-        c.name: np.isin(gammas.column(c.name), c.disagreement)
-        for c in model.comparisons
-        if c.name in IDENTIFIERS and c.name in names
-    }
+    selected: list[tuple[set[str], np.ndarray]] = []
+    for rule in SEED_RULES:
+        if not all(name in names for name in rule):
+            continue
+        mask = np.ones(len(gammas), dtype=bool)
+        for name, level in rule.items():
+            g = gammas.column(name)
+            mask &= (g >= 0) & (g <= level)
+        selected.append((set(rule), mask))
     m = list(model.m)
     for index, comparison in enumerate(model.comparisons):
         mask = np.zeros(len(gammas), dtype=bool)
         for involved, seeds in selected:
             if comparison.name not in involved:
                 mask |= seeds
-        for name, differs in against.items():
-            if name != comparison.name:
-                mask &= ~differs
         counts = _level_shares(gammas.matrix[mask, index], len(comparison.levels))
         if counts.sum() >= MIN_SEEDS:
             counts += 0.5  # a level unseen among the seeds is rare, not impossible
@@ -242,9 +206,8 @@ def train(
     seed: int = 0,
     gammas: Gammas | None = None,
 ) -> MatchModel:
-    """A model trained on this data: m from seed pairs, u from random pairs to start, then
-    EM for u and the per-rule priors with m held, then EM for m anchored on the seeds with
-    u and the priors held; term frequencies."""
+    """A model trained on this data: m from seed pairs and u from random pairs to start,
+    then EM for u and the per-rule priors (m held), then for m (u held); term frequencies."""
     start = starting_model(comparisons)
     u = estimate_u(frame, comparisons, max_pairs=u_pairs, seed=seed)
     tf, tf_expected = term_frequencies(frame, comparisons)
@@ -265,14 +228,9 @@ def train(
         model, _ = expectation_maximisation(
             gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
-        # Then m by EM, u and the rule priors held, m as a maximum a posteriori estimate
-        # under a prior worth as many pairs as the seeds it came from. Left free, EM for m
-        # over these pairs makes "same household" its match class (siblings agree on family
-        # name, parents, address, birth place), and free rule priors rise with it.
         model, _ = expectation_maximisation(
-            gammas, model, fit_u=False, fit_priors=False,
-            m_prior_strength=float(seed_pairs(gammas)), tags=tags,
-        )  # fmt: skip
+            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
+        )
     return model
 
 

@@ -19,7 +19,7 @@ from dedup.comparisons import (
     compute_gammas,
 )
 from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
-from dedup.model import MatchModel, Thresholds, starting_model
+from dedup.model import MatchModel, Thresholds
 from dedup.scoring import (
     AUTO_LINK,
     DISTINCT,
@@ -29,13 +29,7 @@ from dedup.scoring import (
     match_weights,
     tf_adjustments,
 )
-from dedup.training import (
-    expectation_maximisation,
-    refine_with_labels,
-    seed_m,
-    term_frequencies,
-    train,
-)
+from dedup.training import expectation_maximisation, refine_with_labels, seed_m
 from dedup.types import Gammas, Pairs, Scores
 
 
@@ -228,76 +222,6 @@ def test_seed_pairs_anchor_m_on_identity_not_on_households():
     np.testing.assert_array_equal(m[0], model.m[0])  # no seeds without the number itself
 
 
-def test_namesakes_holding_two_different_numbers_are_not_seeds():
-    names = ("personal_id_number", "family_name", "given_name", "dob", "father_name")
-    comparisons = (IdComparison(names[0], "pin"), NameComparison(names[1], "family"),
-                   NameComparison(names[2], "given"), DateComparison(names[3]),
-                   NameComparison(names[4], "father"))  # fmt: skip
-    # 100 pairs with the same name and full date of birth: 60 without numbers, one person
-    # (the same father); 40 namesakes with two different numbers and different fathers.
-    matrix = np.zeros((100, 5), dtype=np.int8)
-    matrix[:60, 0] = -1
-    matrix[60:, 0] = 3
-    matrix[60:, 4] = 3
-    model = MatchModel(comparisons, tuple(np.full(len(c.levels), 1 / len(c.levels))
-                                          for c in comparisons),
-                       tuple(np.full(len(c.levels), 1 / len(c.levels)) for c in comparisons),
-                       0.5)  # fmt: skip
-    m = seed_m(Gammas(names, matrix), model)
-    assert m[4][0] == pytest.approx(60.5 / 62)  # the father: the 60 seeds only
-    assert m[4][3] == pytest.approx(0.5 / 62)
-    # The number's own m still sees them: how often one person's numbers differ is its to learn.
-    assert m[0][3] == pytest.approx(40.5 / 42)
-
-
-def test_training_keeps_m_on_identity_when_households_fill_the_candidate_pairs():
-    given = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Khoa", "Lan", "Minh", "Nga"]
-    records = []
-    for h in range(150):
-        family, father, mother = ("Nguyễn", "Trần", "Lê")[h % 3], f"Cha {h}", f"Mẹ {h}"
-        person = dict(family_name=family, given_name=given[h % 10], dob_year=1980 + h % 30,
-                      dob_month=1 + h % 12, dob_day=1 + h % 28, sex=1,
-                      personal_id_number=f"001080{h:06d}", father_name=father,
-                      mother_name=mother)  # fmt: skip
-        records += [record(**person), record(**{**person, "given_name": given[h % 10].upper()})]
-        records.append(record(family_name=family, given_name=given[(h + 1) % 10],
-                              dob_year=1983 + h % 30, dob_month=1 + (h + 5) % 12,
-                              dob_day=1 + (h + 9) % 28, sex=1, father_name=father,
-                              mother_name=mother))  # fmt: skip
-    frame = frame_of(*records)
-    rules = (BlockingRule("name_dob", ("name_fold", "dob_year", "dob_month", "dob_day")),
-             BlockingRule("parents", ("father_fold", "mother_fold")))  # fmt: skip
-    pairs, _ = candidate_pairs(frame, rules)
-    wanted = ("personal_id_number", "family_name", "given_name", "dob", "father_name",
-              "mother_name")  # fmt: skip
-    comparisons = tuple(c for c in ALL_COMPARISONS if c.name in wanted)
-    model = train(frame, pairs, comparisons, rules=rules, u_pairs=20_000)
-    gammas = compute_gammas(frame, pairs, comparisons)
-    # m is read off the seeds and EM refines it only under a prior at them: unanchored EM
-    # over these pairs (two households for every person) would learn a household.
-    for got, want in zip(model.m, seed_m(gammas, starting_model(comparisons)), strict=True):
-        np.testing.assert_allclose(got, want, atol=0.02)
-    assert model.m[model.names.index("given_name")][0] > 0.9
-    scores = match_weights(gammas, model, tags=pairs.rule)
-    sibling = pairs.rule == 1
-    assert (scores.probability[sibling] < 0.3).all()
-    assert (scores.probability[~sibling] > 0.95).all()
-
-
-def test_a_common_middle_name_is_weaker_evidence_than_a_rare_one():
-    middle = next(c for c in ALL_COMPARISONS if c.name == "middle_name")
-    middles = ["Thị"] * 6 + ["Diệu", "Diệu", "Bích", "Hải"]
-    frame = frame_of(*(record(middle_name=m) for m in middles))
-    tf, expected = term_frequencies(frame, [middle])
-    model = MatchModel((middle,), (np.array([0.9, 0.05, 0.03, 0.02]),),
-                       (np.array([0.3, 0.1, 0.1, 0.5]),), 0.5, tf=tf,
-                       tf_expected=expected)  # fmt: skip
-    pairs = pairs_of((0, 1), (6, 7))
-    adjust = tf_adjustments(model, frame, pairs, compute_gammas(frame, pairs, [middle]))
-    assert adjust[0, 0] == pytest.approx(np.log2(expected["middle_name"] / 0.6))
-    assert adjust[0, 0] < 0 < adjust[1, 0]
-
-
 def test_em_recovers_known_m_and_u_from_synthetic_gammas():
     rng = np.random.default_rng(7)
     true_m = [np.array([0.85, 0.1, 0.05]), np.array([0.9, 0.1]), np.array([0.7, 0.2, 0.1])]
@@ -321,36 +245,6 @@ def test_em_recovers_known_m_and_u_from_synthetic_gammas():
     assert fitted.prior == pytest.approx(share, abs=0.01)
     for got, want in zip(fitted.m, true_m, strict=True):
         np.testing.assert_allclose(got, want, atol=0.02)
-
-
-def test_em_for_m_with_a_prior_stays_near_it_and_without_one_is_plain_em():
-    rng = np.random.default_rng(11)
-    true_m = [np.array([0.85, 0.1, 0.05]), np.array([0.9, 0.1]), np.array([0.7, 0.2, 0.1])]
-    true_u = [np.array([0.02, 0.08, 0.9]), np.array([0.5, 0.5]), np.array([0.05, 0.15, 0.8])]
-    n, share = 50_000, 0.2
-    is_match = rng.random(n) < share
-    matrix = np.empty((n, 3), dtype=np.int8)
-    for c in range(3):
-        matrix[:, c] = np.where(
-            is_match,
-            rng.choice(len(true_m[c]), n, p=true_m[c]),
-            rng.choice(len(true_u[c]), n, p=true_u[c]),
-        )
-    gammas = Gammas(("c0", "c1", "c2"), matrix)
-    comparisons = tuple(ExactComparison(f"c{c}", "sex") for c in range(3))
-    seed_m = (np.array([0.6, 0.3, 0.1]), np.array([0.7, 0.3]), np.array([0.5, 0.3, 0.2]))
-    start = MatchModel(comparisons, seed_m, tuple(true_u), 0.5)
-    plain, _ = expectation_maximisation(gammas, start, fit_u=False)
-    unanchored, _ = expectation_maximisation(gammas, start, fit_u=False, m_prior_strength=0.0)
-    anchored, _ = expectation_maximisation(gammas, start, fit_u=False, m_prior_strength=1e7)
-    for a, b in zip(plain.m, unanchored.m, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for got, want in zip(plain.m, true_m, strict=True):
-        np.testing.assert_allclose(got, want, atol=0.03)
-    for got, want in zip(anchored.m, seed_m, strict=True):
-        np.testing.assert_allclose(got, want, atol=0.01)
-    for got, want in zip(anchored.u, true_u, strict=True):  # u held
-        np.testing.assert_array_equal(got, want)
 
 
 def test_labels_move_m_towards_what_reviewers_decided():
@@ -455,36 +349,3 @@ def test_an_unknown_day_and_month_block_together_only_where_the_rule_says_so():
     pairs, _ = candidate_pairs(frame, [lenient])
     assert list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 1)]
     assert BlockingRule.from_dict(lenient.to_dict()) == lenient
-
-
-def test_a_partial_date_blocks_with_every_date_it_agrees_with_and_only_those():
-    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
-        return record(family_name="Phan", middle_name="Thu", given_name="Thủy", dob_year=year,
-                      dob_month=month, dob_day=day)  # fmt: skip
-
-    frame = frame_of(phan(1970), phan(1970, 5, 2), phan(1970, 6, 3), phan(1970, 5),
-                     phan(1971, 5, 2), phan(1970))  # fmt: skip
-    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
-    rule = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
-    pairs, _ = candidate_pairs(frame, [rule])
-    found = set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True))
-    # 1970 meets every 1970 date; 05/1970 meets 02/05/1970 but not 03/06/1970; two full
-    # dates never pair here, nor another year.
-    assert found == {(0, 1), (0, 2), (0, 3), (0, 5), (1, 3), (1, 5), (2, 5), (3, 5)}
-    assert BlockingRule.from_dict(rule.to_dict()) == rule
-
-
-def test_1_january_stands_for_an_unknown_day_and_month_where_the_rule_says_so():
-    def phan(year: int, month: int | None = None, day: int | None = None) -> dict:
-        return record(family_name="Phan", given_name="Thủy", dob_year=year, dob_month=month,
-                      dob_day=day)  # fmt: skip
-
-    frame = frame_of(phan(1970, 1, 1), phan(1970, 5, 2), phan(1970, 1, 2), phan(1971, 5, 2))
-    on = ("family_fold", "given_fold", "dob_year", "dob_month", "dob_day")
-    plain = BlockingRule("partial", on, unknown_matches_any=("dob_month", "dob_day"))
-    assert len(candidate_pairs(frame, [plain])[0]) == 0
-    rule = replace(plain, placeholder=(1, 1))
-    pairs, _ = candidate_pairs(frame, [rule])
-    # 01/01/1970 may be "1970": it meets 02/05/1970 and 02/01/1970, not 1971
-    assert set(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == {(0, 1), (0, 2)}
-    assert BlockingRule.from_dict(rule.to_dict()) == rule
