@@ -4,7 +4,8 @@ of weak ones.
 Only pairs above the auto-link threshold join clusters, strongest first (so the best
 evidence shapes a cluster before a marginal link can). Before two clusters join, the whole
 of each is checked, not just the linking pair: the join is refused when the clusters hold
-different personal ID numbers, different sexes, birth years more than a year apart, a pair a
+different personal ID numbers, different sexes or birth years more than a year apart (unless
+the linking pair shares a document number, which outweighs a slip in those), a pair a
 reviewer called distinct, or a scored pair that outright disagrees (different given names or
 birth dates: `dedup.scoring.disagrees`), or when both already are registered persons
 (merging two persons is an administrator's decision). A refused link goes to the review
@@ -33,11 +34,15 @@ class _Cluster:
     person: int | None
 
 
-def _conflict(a: _Cluster, b: _Cluster) -> str | None:
+def _conflict(a: _Cluster, b: _Cluster, *, vouched: bool) -> str | None:
+    """Why the clusters must not join; a link `vouched` for by a shared document number
+    may bring a differing sex or birth year (a slip on one record), not another number."""
     if a.person is not None and b.person is not None:
         return "two_persons"
     if a.pins and b.pins and not (a.pins & b.pins):
         return "different_pin"
+    if vouched:
+        return None
     if a.sexes and b.sexes and a.sexes != b.sexes:
         return "different_sex"
     if a.years and b.years and min(abs(x - y) for x in a.years for y in b.years) > 1:
@@ -62,11 +67,13 @@ def cluster(
     decision: np.ndarray,
     *,
     disagree: np.ndarray | None = None,
+    vouched: np.ndarray | None = None,
     persons: np.ndarray | None = None,
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> Clustering:
     """Cluster the records of `frame`. `disagree` marks the scored pairs that are evidence
-    of two people (default: every pair decided distinct). `persons` gives each record's
+    of two people (default: every pair decided distinct); `vouched` those agreeing on a
+    document number (`dedup.scoring.vouched`; default none). `persons` gives each record's
     current person id (or -1): records of one person start in one cluster. `cannot_link`
     are position pairs a reviewer called distinct."""
     n = len(frame)
@@ -141,7 +148,7 @@ def cluster(
         if ra == rb:
             continue
         a, b = get(ra), get(rb)
-        reason = _conflict(a, b)
+        reason = _conflict(a, b, vouched=vouched is not None and bool(vouched[k]))
         if reason is None:
             small, other = (a, rb) if len(a.members) <= len(b.members) else (b, ra)
             if any(find(j) == other for i in small.members for j in apart.get(i, ())):

@@ -20,6 +20,10 @@ REVIEW = 0.3
 #: automatically, however strong the rest: twins share parents, address, birth date and
 #: family name, and all that correlated agreement must not outvote different given names.
 MUST_NOT_DISAGREE: tuple[str, ...] = ("personal_id_number", "given_name", "dob", "sex")
+#: Identity-document numbers whose exact agreement vouches for one other outright
+#: disagreement (a mistyped birth date, a given name written wrong): a sibling has a number
+#: of its own. Never for a disagreement on another of these numbers.
+VOUCHING: tuple[str, ...] = ("personal_id_number", "other_id_number")
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Thresholds:
     auto_link: float = AUTO_LINK
     review: float = REVIEW
     must_not_disagree: tuple[str, ...] = MUST_NOT_DISAGREE
+    vouching: tuple[str, ...] = VOUCHING
 
     def __post_init__(self) -> None:
         if not 0 < self.review <= self.auto_link <= 1:
@@ -80,7 +85,8 @@ class MatchModel:
             "rule_priors": self.rule_priors,
             "thresholds": {"auto_link": self.thresholds.auto_link,
                            "review": self.thresholds.review,
-                           "must_not_disagree": list(self.thresholds.must_not_disagree)},
+                           "must_not_disagree": list(self.thresholds.must_not_disagree),
+                           "vouching": list(self.thresholds.vouching)},
             "rules": [r.to_dict() for r in self.rules],
             "trained_on": self.trained_on,
         }  # fmt: skip
@@ -100,6 +106,7 @@ class MatchModel:
                 auto_link=t.get("auto_link", AUTO_LINK),
                 review=t.get("review", REVIEW),
                 must_not_disagree=tuple(t.get("must_not_disagree", MUST_NOT_DISAGREE)),
+                vouching=tuple(t.get("vouching", VOUCHING)),
             ),
             rules=tuple(BlockingRule.from_dict(r) for r in params.get("rules", []))
             or DEFAULT_RULES,

@@ -32,6 +32,7 @@ from dedup.scoring import (
     disagrees,
     match_weights,
     tf_adjustments,
+    vouched,
 )
 from dedup.training import train
 from dedup.types import Frame
@@ -209,7 +210,8 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     ]
     result = cluster(
         frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
-        persons=None if options.rebuild else persons, cannot_link=cannot,
+        vouched=vouched(gammas, model), persons=None if options.rebuild else persons,
+        cannot_link=cannot,
     )  # fmt: skip
     decision = result.decision
     summary.refused_links = len(result.refused)

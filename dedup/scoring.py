@@ -63,30 +63,34 @@ def match_weights(
     return Scores(weight, probability, contributions)
 
 
-#: Attributes the personal ID number itself encodes (birth year, sex): when two records
-#: share a number, a differing date or sex is a slip on one of them, not another person.
-VOUCHED_BY_NUMBER = ("dob", "sex")
-IDENTIFIER = "personal_id_number"
+def vouched(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    """Pairs that agree exactly on an identity-document number (`Thresholds.vouching`)."""
+    out = np.zeros(len(gammas), dtype=bool)
+    for name in model.thresholds.vouching:
+        if name in gammas.names:
+            out |= gammas.column(name) == 0
+    return out
 
 
 def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
     """How many must-not-disagree comparisons each pair outright disagrees on (different
-    given names, birth dates, numbers or sexes): evidence of two people, not a lack of it."""
+    given names, birth dates, numbers or sexes): evidence of two people, not a lack of it.
+
+    A shared document number (`vouched`) clears one of them, a slip on one record (a
+    mistyped date, a given name written wrong): a sibling has a number of its own. It
+    never clears a disagreement on another document number, nor two disagreements (a
+    sibling's number copied onto a record still differs in given name and birth date)."""
     count = np.zeros(len(gammas), dtype=np.int8)
-    same_number = (
-        gammas.column(IDENTIFIER) == 0
-        if IDENTIFIER in gammas.names
-        else np.zeros(len(gammas), dtype=bool)
-    )
+    forgivable = np.zeros(len(gammas), dtype=bool)
     for name in model.thresholds.must_not_disagree:
         if name not in gammas.names:
             continue
         index = gammas.names.index(name)
         hit = np.isin(gammas.matrix[:, index], model.comparisons[index].disagreement)
-        if name in VOUCHED_BY_NUMBER:
-            hit &= ~same_number
         count += hit
-    return count
+        if name not in model.thresholds.vouching:
+            forgivable |= hit
+    return count - (forgivable & vouched(gammas, model))
 
 
 def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:

