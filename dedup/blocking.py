@@ -17,6 +17,12 @@ import numpy as np
 from dedup.features import present
 from dedup.types import Frame, IntArray, Pairs
 
+#: Key columns that make others equal too: the same folded full name is the same folded
+#: family, middle and given names (as each file splits them).
+IMPLIED_KEYS: dict[str, tuple[str, ...]] = {
+    "name_fold": ("family_fold", "middle_fold", "given_fold"),
+}
+
 
 @dataclass(frozen=True)
 class BlockingRule:
@@ -39,6 +45,10 @@ class BlockingRule:
             split_by=tuple(data.get("split_by", ())),
             unknown_is_value=tuple(data.get("unknown_is_value", ())),
         )
+
+    def equal_columns(self) -> frozenset[str]:
+        """The columns every pair of this rule agrees on."""
+        return frozenset(self.on).union(*(IMPLIED_KEYS.get(c, ()) for c in self.on))
 
     def to_dict(self) -> dict:
         return {"name": self.name, "on": list(self.on), "max_block": self.max_block,

@@ -68,6 +68,11 @@ class Comparison(ABC):
     def needs(self) -> tuple[str, ...]:
         return (self.column,)
 
+    def implied_levels(self, equal: frozenset[str]) -> tuple[int, ...]:
+        """The levels a pair can reach when the frame columns `equal` are equal (a blocking
+        rule's keys): what the rule already knows about this comparison. Empty: nothing."""
+        return (0,) if self.column in equal else ()
+
     def gammas(self, frame: Frame, left: IntArray, right: IntArray) -> SmallArray:
         col = frame[self.column]
         a, b = col[left], col[right]
@@ -131,6 +136,11 @@ class NameComparison(Comparison):
     def tf_level(self) -> int | None:
         return 0 if self.tf else None
 
+    def implied_levels(self, equal: frozenset[str]) -> tuple[int, ...]:
+        if self.column in equal:
+            return (0,)
+        return (0, 1) if self.fold_column and self.fold_column in equal else ()
+
     def needs(self) -> tuple[str, ...]:
         extra = (self.fold_column,) if self.fold_column else ()
         order = (self.any_order,) if self.swap_with and self.any_order else ()
@@ -183,6 +193,11 @@ class DateComparison(Comparison):
 
     def needs(self) -> tuple[str, ...]:
         return ("dob_year", "dob_month", "dob_day")
+
+    def implied_levels(self, equal: frozenset[str]) -> tuple[int, ...]:
+        if {"dob_year", "dob_month", "dob_day"} <= equal:
+            return (0,)
+        return (0, 1, 2, 3, 4) if "dob_year" in equal else ()  # exact … same_year
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
         y, m, d = (frame[c].astype(np.int32) for c in ("dob_year", "dob_month", "dob_day"))
