@@ -248,6 +248,25 @@ def test_em_recovers_known_m_and_u_from_synthetic_gammas():
         np.testing.assert_allclose(got, want, atol=0.02)
 
 
+def test_a_rule_prior_is_fitted_on_what_its_pairs_show_beyond_the_rules_own_keys():
+    # Pairs blocked on given name + birth date all agree on both; 30 % are matches, told
+    # apart only by the family name. Those two agreements must not lift the rule's prior.
+    comparisons = (ExactComparison("given_name", "given_fold"), ExactComparison("dob", "dob"),
+                   ExactComparison("family_name", "family"))  # fmt: skip
+    rules = (BlockingRule("given_dob", ("given_fold", "dob")),)
+    n, share = 10_000, 0.3
+    is_match = np.random.default_rng(3).random(n) < share
+    matrix = np.zeros((n, 3), dtype=np.int8)
+    matrix[:, 2] = np.where(is_match, 0, 1)
+    m = (np.array([0.9, 0.1]), np.array([0.9, 0.1]), np.array([0.97, 0.03]))
+    u = (np.array([0.01, 0.99]), np.array([0.001, 0.999]), np.array([0.02, 0.98]))
+    start = MatchModel(comparisons, m, u, 0.5, rules=rules)
+    fitted, _ = expectation_maximisation(Gammas(("given_name", "dob", "family_name"), matrix),
+                                         start, fit_m=False, fit_u=False,
+                                         tags=np.zeros(n, dtype=np.int8))  # fmt: skip
+    assert fitted.rule_priors["given_dob"] == pytest.approx(share, abs=0.02)
+
+
 def test_labels_move_m_towards_what_reviewers_decided():
     model = _sex_model([0.5, 0.5], [0.5, 0.5])
     gammas = Gammas(("sex",), np.zeros((100, 1), dtype=np.int8))
@@ -377,3 +396,17 @@ def test_an_unknown_day_and_month_block_together_only_where_the_rule_says_so():
     pairs, _ = candidate_pairs(frame, [lenient])
     assert list(zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)) == [(0, 1)]
     assert BlockingRule.from_dict(lenient.to_dict()) == lenient
+
+
+def test_a_rules_keys_imply_the_levels_they_guarantee_and_no_others():
+    given = NameComparison("given_name", "given", fold_column="given_fold")
+    dob = DateComparison("dob")
+    year_rule = BlockingRule("name_year", ("name_fold", "dob_year")).equal_columns()
+    assert given.implied_levels(year_rule) == (0, 1)  # exact or exact after the fold
+    assert dob.implied_levels(year_rule) == (0, 1, 2, 3, 4)  # exact … same year
+    full = frozenset({"dob_year", "dob_month", "dob_day"})
+    assert dob.implied_levels(full) == (0,)
+    assert given.implied_levels(frozenset({"initials"})) == ()
+    assert IdComparison("other_id_number", "other_id").implied_levels(frozenset({"other_id"})) == (
+        0,
+    )
