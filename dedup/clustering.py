@@ -7,7 +7,8 @@ of each is checked, not just the linking pair: the join is refused when the clus
 different personal ID numbers, different sexes or birth years more than a year apart (unless
 the linking pair shares a document number, which outweighs a slip in those), a pair a
 reviewer called distinct, or a scored pair that outright disagrees (different given names or
-birth dates: `dedup.scoring.disagrees`), or when both already are registered persons
+birth dates: `dedup.scoring.disagrees`; not when the two share a document number: copies of
+one record, each with its own slip), or when both already are registered persons
 (merging two persons is an administrator's decision). A refused link goes to the review
 queue instead. So A–B and B–C cannot pull A and C together when A and C are twins told
 apart by their ID numbers, sex or given names.
@@ -134,6 +135,8 @@ def cluster(
     linked[pairs.left[decision == AUTO_LINK]] = True
     linked[pairs.right[decision == AUTO_LINK]] = True
     against = (decision == DISTINCT) if disagree is None else disagree
+    if vouched is not None:  # two copies of one record, each with its own slip
+        against = against & ~vouched
     low = against & linked[pairs.left] & linked[pairs.right]
     for x, y in zip(pairs.left[low].tolist(), pairs.right[low].tolist(), strict=True):
         apart[x].add(y)

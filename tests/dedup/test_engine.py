@@ -327,6 +327,22 @@ def test_a_link_vouched_by_a_shared_number_may_join_across_a_mistyped_birth_year
     assert result.refused == {1: "different_birth_year"}
 
 
+def test_two_copies_sharing_a_number_each_with_its_own_slip_do_not_keep_their_original_apart():
+    # 0 is the original; 1 has a mistyped date, 2 another given name; all share a number.
+    # 1 and 2 disagree twice, but their shared number says they are copies of one record.
+    frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
+    pairs = pairs_of((0, 1), (0, 2), (1, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK, REVIEW], dtype=np.int8)
+    probability = np.array([0.9999, 0.9995, 0.9])
+    disagree = np.array([False, False, True])
+    kept = cluster(frame, pairs, probability, decision, disagree=disagree)
+    assert kept.refused == {1: "distinct_inside"}
+    joined = cluster(frame, pairs, probability, decision, disagree=disagree,
+                     vouched=np.array([True, True, True]))  # fmt: skip
+    assert joined.labels[0] == joined.labels[1] == joined.labels[2]
+    assert joined.refused == {}
+
+
 def test_two_registered_persons_are_never_merged_automatically():
     frame = frame_of(*(record(given_name="An", dob_year=2000) for _ in range(3)))
     pairs = pairs_of((0, 2), (1, 2))
