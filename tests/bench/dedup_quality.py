@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.evaluation import Scores, pairwise_scores
+from popdb.synthetic import FOREIGN_PROFILE
 from tests.bench.import_speed import machine
 from tests.bench.peers import (
     DC01_SPEC,
@@ -76,15 +77,12 @@ FEBRL_SETS: dict[str, tuple[str, ...]] = {
     "febrl4": ("dataset4a.csv", "dataset4b.csv"),
 }
 
-#: The mapping profile a user would write for a FEBRL file (no sex column; two address lines).
+#: The mapping profile a user would write for a FEBRL file: the foreign layout's, without
+#: sex, with the second address line.
 FEBRL_PROFILE: dict[str, Any] = {
-    "source_key": "rec_id",
-    "name_order": "given_first",
+    **FOREIGN_PROFILE,
     "fields": {
-        "given_name": "given_name",
-        "family_name": "surname",
-        "dob": {"column": "date_of_birth", "format": "%Y%m%d"},
-        "other_id_number": "soc_sec_id",
+        **{k: v for k, v in FOREIGN_PROFILE["fields"].items() if k != "sex"},
         "permanent_address": {
             "concat": ["street_number", "address_1", "address_2", "suburb", "state", "postcode"],
             "sep": " ",
@@ -640,8 +638,6 @@ def run_ours(
     importing = ["import", str(csv_path), "--commune", "00004", "--report", str(out / "errors.csv")]
     if spec.layout != "dc01":
         profile = out / "profile.json"
-        from popdb.synthetic import FOREIGN_PROFILE
-
         profile.write_text(json.dumps(FEBRL_PROFILE if spec.layout == "febrl" else FOREIGN_PROFILE))
         importing += ["--mapping", str(profile)]
     env = {**os.environ, "DATABASE_URL": url, "POPDB_HOME": str(out / "home")}
