@@ -100,23 +100,34 @@ def write_candidates(
     )
     labels = [c.levels for c in comparisons]
     index = np.flatnonzero(keep)
+    # Comparison vectors repeat (thousands of kinds for millions of pairs): one JSON text
+    # per kind, and plain Python lists per column rather than a numpy scalar per cell.
+    kinds, kind_of = np.unique(gammas.matrix[index], axis=0, return_inverse=True)
+    texts = [
+        json.dumps(
+            {name: (None if g[c] < 0 else labels[c][g[c]]) for c, name in enumerate(gammas.names)},
+            ensure_ascii=False,
+        )
+        for g in kinds.tolist()
+    ]
+    columns = zip(
+        frame.ids[pairs.left[index]].tolist(),
+        frame.ids[pairs.right[index]].tolist(),
+        pairs.rule[index].tolist(),
+        kind_of.reshape(-1).tolist(),
+        np.round(scores.weight[index], 4).tolist(),
+        np.clip(scores.probability[index], 0.0, 1.0).tolist(),
+        decision[index].tolist(),
+        (pending[index] & (decision[index] == REVIEW)).tolist(),
+        strict=True,
+    )
 
     def rows() -> Iterator[list]:
-        for k in index.tolist():
-            g = gammas.matrix[k]
-            vector = {
-                name: (None if g[c] < 0 else labels[c][g[c]]) for c, name in enumerate(gammas.names)
-            }
+        for left, right, rule, kind, weight, probability, decided, waiting in columns:
             yield [
-                int(frame.ids[pairs.left[k]]),
-                int(frame.ids[pairs.right[k]]),
-                rule_names[pairs.rule[k]],
-                json.dumps(vector, ensure_ascii=False),
-                round(float(scores.weight[k]), 4),
-                min(1.0, max(0.0, float(scores.probability[k]))),
-                DECISIONS[decision[k]],
-                "pending" if decision[k] == REVIEW and pending[k] else None,
-            ]
+                left, right, rule_names[rule], texts[kind], weight, probability,
+                DECISIONS[decided], "pending" if waiting else None,
+            ]  # fmt: skip
 
     count = copy_in(
         connection,
