@@ -82,10 +82,10 @@ def key_weights(
     return table
 
 
-def _key_evidence(gammas: Gammas, table: np.ndarray, tags: np.ndarray) -> np.ndarray:
-    """Per pair, the weight its own rule's keys gave it (the sum over comparisons)."""
-    rows = np.where(tags >= 0, tags, table.shape[0] - 1).astype(np.int64)
-    codes = gammas.matrix.astype(np.int64) + 1
+def _key_evidence(table: np.ndarray, tags: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per pair, the weight its own rule's keys gave it (the sum over comparisons);
+    `codes` are the pairs' gammas + 1, as EM holds them."""
+    rows = np.where(tags >= 0, tags, table.shape[0] - 1)
     return table[rows[:, None], np.arange(codes.shape[1])[None, :], codes].sum(axis=1)
 
 
@@ -127,7 +127,7 @@ def expectation_maximisation(
             log_odds += np.r_[0.0, np.log2(m[index] / u[index])][codes[:, index]]
         if tags is not None:  # see the docstring: a rule must not vouch for itself
             log_odds -= _key_evidence(
-                gammas, key_weights(model.comparisons, model.rules, m, u), tags
+                key_weights(model.comparisons, model.rules, m, u), tags, codes
             )
         p = 1.0 / (1.0 + np.exp2(-np.clip(log_odds, -60, 60)))
         change = 0.0
