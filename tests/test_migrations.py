@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -44,3 +46,34 @@ def test_extensions_the_schema_needs_are_created(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         names = set(conn.scalars(sa.text("SELECT extname FROM pg_extension")))
     assert {"pg_trgm", "unaccent"} <= names
+
+
+def test_raw_rows_become_arrays_of_their_cells_and_back(scratch_database_url: str) -> None:
+    engine = sa.create_engine(scratch_database_url)
+    raw = {"b": "2", "a": None, "c": "3", "_extra_2": "y", "_extra_1": "x"}
+    try:
+        migrate.upgrade(engine, "0005")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO import_batch (id, commune_code, file_name, sha256, size_bytes, "
+                "collected_on, options) VALUES (1, '00004', 'f.csv', repeat('0', 64), 1, "
+                "'2025-07-01', CAST(:o AS jsonb)), (2, '00004', 'g.csv', repeat('1', 64), 1, "
+                "'2025-07-01', '{}')"), {"o": json.dumps({"header": ["a", "b", "c"]})})
+            conn.execute(sa.text(
+                "INSERT INTO source_record (batch_id, row_number, raw) VALUES "
+                "(1, 2, CAST(:r AS jsonb)), (2, 2, '{\"z\": \"9\", \"_extra_1\": \"e\"}')"),
+                {"r": json.dumps(raw)})  # fmt: skip
+        migrate.upgrade(engine, "0006")
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT raw FROM source_record ORDER BY batch_id")).all()
+            header = conn.scalar(sa.text("SELECT options -> 'header' FROM import_batch "
+                                         "WHERE id = 2"))  # fmt: skip
+        assert [r[0] for r in rows] == [[None, "2", "3", "x", "y"], ["9", "e"]]
+        assert header == ["z"]  # taken from the first row of a batch that did not record it
+        migrate.downgrade(engine, "0005")
+        with engine.connect() as conn:
+            back = conn.scalar(sa.text("SELECT raw FROM source_record WHERE batch_id = 1"))
+        assert back == raw
+    finally:
+        migrate.downgrade(engine, "base")
+        engine.dispose()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from dedup.learning import refine
 from dedup.run import RunOptions, active_model, run
 from popdb.errors import InvalidInput
+from popdb.models.source_record import RAW_COLUMN_INDEX
 from tests.dedup.test_run import PEOPLE, load, write
 
 
@@ -17,12 +18,13 @@ def _decide_all_by_truth(connection: sa.Connection, admin_id: int) -> tuple[int,
     connection.execute(
         sa.text(
             "UPDATE match_candidate mc SET decided_by = :admin, decided_at = now(), "
-            "review_status = CASE WHEN a.raw->>'truth_id' = b.raw->>'truth_id' "
+            "review_status = CASE WHEN a.raw->>ka.i = b.raw->>kb.i "
             "THEN 'merged'::review_status ELSE 'distinct'::review_status END "
-            "FROM source_record a, source_record b "
+            f"FROM source_record a JOIN ({RAW_COLUMN_INDEX}) ka USING (batch_id), "
+            f"source_record b JOIN ({RAW_COLUMN_INDEX}) kb USING (batch_id) "
             "WHERE a.id = mc.left_record_id AND b.id = mc.right_record_id"
         ),
-        {"admin": admin_id},
+        {"admin": admin_id, "column": "truth_id"},
     )
     merged, total = connection.execute(
         sa.text("SELECT count(*) FILTER (WHERE review_status = 'merged'), count(*) "

@@ -62,13 +62,14 @@ def test_a_dc01_csv_is_loaded_row_by_row_with_the_raw_rows_kept(session, scope, 
     assert [r.row_number for r in rows] == [2, 3, 4]  # spreadsheet row numbers
     assert [r.source_key for r in rows] == ["A1", "A2", "A3"]
     assert [r.status for r in rows] == ["accepted", "rejected", "accepted"]
-    assert rows[0].raw == {h: v or None for h, v in zip(HEADERS, first, strict=True)}
-    assert rows[0].raw["Họ, chữ đệm và tên khai sinh"] == "NGUYỄN VĂN AN"
+    assert rows[0].raw == [v or None for v in first]  # the cells, in the file's order
     assert rows[0].name_key == "nguyễn văn an" and rows[0].personal_id_number == "001085012345"
     assert (rows[2].dob_year, rows[2].warnings[0]["field"]) == (None, "dob")
 
     batch = session.get_one(ImportBatch, summary["batch_id"])
     assert batch.options["header"] == HEADERS and batch.options["format"] == "csv"
+    named = dict(zip(batch.options["header"], rows[0].raw, strict=True))
+    assert named["Họ, chữ đệm và tên khai sinh"] == "NGUYỄN VĂN AN"
     issues = session.scalars(sa.select(ImportIssue).where(ImportIssue.batch_id == batch.id)).all()
     assert sorted((i.row_number, i.severity) for i in issues) == [(3, "error"), (4, "warning")]
 
@@ -173,6 +174,25 @@ def test_a_foreign_layout_loads_through_a_mapping_profile(session, scope, tmp_pa
     assert first.permanent_address == "12 high street kingston"
     assert first.other_id_number == "4410672"
     assert (second.dob_year, second.dob_month, second.family_name) == (1999, None, None)
+
+
+def test_the_raw_row_is_stored_as_its_cells_with_cells_beyond_the_headings_after_them(
+    session, scope, tmp_path
+) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_text(
+        'key,name,note\n'
+        'k1,AN,\n'
+        'k2,"BÌNH ""B"" \\ x",n,extra,,last\n',
+        encoding="utf-8",
+    )
+    mapping = {"source_key": "key", "fields": {"full_name": "name"}}
+    summary = import_file(session, scope, path, mapping=mapping)
+    first, second = records(session, summary["batch_id"])
+    assert first.raw == ["k1", "AN", None]
+    assert second.raw == ["k2", 'BÌNH "B" \\ x', "n", "extra", None, "last"]
+    batch = session.get_one(ImportBatch, summary["batch_id"])
+    assert batch.options["header"] == ["key", "name", "note"]
 
 
 def test_an_xlsx_with_date_cells_and_numeric_ids_is_read(session, scope, tmp_path) -> None:
