@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dedup.features import present
+from dedup.features import column_codes
 from dedup.types import Frame, IntArray, Pairs
 
 #: Key columns that make others equal too: the same folded full name is the same folded
@@ -117,25 +117,6 @@ class BlockingReport:
 
     def as_dict(self) -> list[dict]:
         return [vars(r) for r in self.rules]
-
-
-def column_codes(frame: Frame, name: str) -> IntArray:
-    """Each value of a column as a small integer, -1 for unknown (memoised on the frame)."""
-    cache = frame.codes
-    if name not in cache:
-        col = frame[name]
-        known = present(col, name)
-        codes = np.full(len(col), -1, dtype=np.int64)
-        if col.dtype == object:
-            table: dict[object, int] = {}
-            values = col[known].tolist()
-            codes[known] = np.fromiter(
-                (table.setdefault(v, len(table)) for v in values), np.int64, len(values)
-            )
-        else:
-            codes[known] = col[known].astype(np.int64)
-        cache[name] = codes
-    return cache[name]
 
 
 def block_codes(

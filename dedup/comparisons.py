@@ -15,24 +15,48 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import distance, fuzz, process
 
-from dedup.features import fill_rate, present
-from dedup.types import NULL_LEVEL, Frame, Gammas, IntArray, Pairs, SmallArray
+from dedup.features import code_values, column_codes, fill_rate
+from dedup.types import NULL_LEVEL, FloatArray, Frame, Gammas, IntArray, Pairs, SmallArray
 
 BoolArray = np.ndarray
 
 
-#: Pairs per rapidfuzz call: it copies every string it is given, so a whole run at once
-#: would hold millions of copies.
+#: Distinct pairs of values per rapidfuzz call: it copies every string it is given.
 CHUNK = 250_000
 
 
-def _similarity(a: np.ndarray, b: np.ndarray, scorer: object) -> np.ndarray:
-    out = np.empty(len(a), dtype=np.float64)
-    for start in range(0, len(a), CHUNK):
-        left = ["" if v is None else v for v in a[start : start + CHUNK].tolist()]
-        right = ["" if v is None else v for v in b[start : start + CHUNK].tolist()]
-        out[start : start + CHUNK] = process.cpdist(left, right, scorer=scorer, workers=1)  # type: ignore[arg-type]
+def _similarity(
+    frame: Frame, column: str, left: IntArray, right: IntArray, scorer: object
+) -> FloatArray:
+    """`scorer` of the column's values for each pair (both known), run once per distinct
+    pair of different values: names and places repeat, so there are far fewer of those than
+    pairs. Pairs of equal values get NaN, which meets no threshold: the exact level, tested
+    first, decides them. The scorers used are symmetric, so (a, b) and (b, a) are one."""
+    codes = column_codes(frame, column)
+    ca, cb = codes[left], codes[right]
+    out = np.full(len(left), np.nan)
+    differ = np.flatnonzero((ca != cb) & (ca >= 0) & (cb >= 0))
+    if len(differ) == 0:
+        return out
+    values = code_values(frame, column)
+    width = len(values)
+    low, high = np.minimum(ca[differ], cb[differ]), np.maximum(ca[differ], cb[differ])
+    distinct, inverse = np.unique(low * width + high, return_inverse=True)
+    scores = np.empty(len(distinct), dtype=np.float64)
+    for start in range(0, len(distinct), CHUNK):
+        part = distinct[start : start + CHUNK]
+        scores[start : start + CHUNK] = process.cpdist(
+            values[part // width].tolist(), values[part % width].tolist(), scorer=scorer,  # type: ignore[arg-type]
+            workers=-1,
+        )  # fmt: skip
+    out[differ] = scores[inverse.reshape(-1)]
     return out
+
+
+def _equal(frame: Frame, column: str, left: IntArray, right: IntArray) -> BoolArray:
+    """Equal and known on both sides."""
+    codes = column_codes(frame, column)
+    return (codes[left] == codes[right]) & (codes[left] >= 0)
 
 
 def _assign(gamma: SmallArray, mask: BoolArray, conditions: Sequence[BoolArray]) -> None:
@@ -74,9 +98,8 @@ class Comparison(ABC):
         return (0,) if self.column in equal else ()
 
     def gammas(self, frame: Frame, left: IntArray, right: IntArray) -> SmallArray:
-        col = frame[self.column]
-        a, b = col[left], col[right]
-        mask = present(a, self.column) & present(b, self.column)
+        known = column_codes(frame, self.column) >= 0
+        mask = known[left] & known[right]
         gamma = np.full(len(left), NULL_LEVEL, dtype=np.int8)
         if mask.any():
             _assign(gamma, mask, self.conditions(frame, left[mask], right[mask]))
@@ -99,8 +122,7 @@ class ExactComparison(Comparison):
         return ("exact", "else")
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
-        col = frame[self.column]
-        return [col[left] == col[right]]
+        return [_equal(frame, self.column, left, right)]
 
 
 @dataclass(frozen=True)
@@ -147,24 +169,18 @@ class NameComparison(Comparison):
         return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order)
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
-        col = frame[self.column]
-        a, b = col[left], col[right]
-        conds = [a == b]
+        conds = [_equal(frame, self.column, left, right)]
         if self.fold_column:
-            fcol = frame[self.fold_column]
-            conds.append(fcol[left] == fcol[right])
+            conds.append(_equal(frame, self.fold_column, left, right))
         if self.swap_with:
-            other = frame[self.swap_with]
-            swapped = (a == other[right]) & (other[left] == b)
+            col, other = frame[self.column], frame[self.swap_with]
+            swapped = (col[left] == other[right]) & (other[left] == col[right])
             if self.any_order:
-                keys = frame[self.any_order]
-                ka, kb = keys[left], keys[right]
-                known = np.fromiter((k is not None for k in ka), bool, len(ka))
-                swapped |= (ka == kb) & known
+                swapped |= _equal(frame, self.any_order, left, right)
             conds.append(swapped)
         # Similarity on the fold when there is one: the diacritics already had their level.
-        fa, fb = (fcol[left], fcol[right]) if self.fold_column else (a, b)
-        similarity = _similarity(fa, fb, distance.JaroWinkler.normalized_similarity)
+        similarity = _similarity(frame, self.fold_column or self.column, left, right,
+                                 distance.JaroWinkler.normalized_similarity)  # fmt: skip
         conds += [similarity >= t for t in self.thresholds]
         return conds
 
@@ -224,15 +240,13 @@ class IdComparison(Comparison):
         return ("exact", "one_digit_off", "transposition", "else")
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
-        col = frame[self.column]
-        a, b = col[left], col[right]
-        exact = a == b
-        same_length = np.fromiter(
-            (len(x) == len(y) for x, y in zip(a, b, strict=True)), bool, len(a)
-        )
-        hamming = _similarity(a, b, distance.Hamming.distance)
-        osa = _similarity(a, b, distance.OSA.distance)
-        return [exact, same_length & (hamming == 1), same_length & (osa == 1) & (hamming == 2)]
+        codes = column_codes(frame, self.column)
+        lengths = np.fromiter(map(len, code_values(frame, self.column)), np.int64)
+        same_length = lengths[codes[left]] == lengths[codes[right]]
+        hamming = _similarity(frame, self.column, left, right, distance.Hamming.distance)
+        osa = _similarity(frame, self.column, left, right, distance.OSA.distance)
+        return [_equal(frame, self.column, left, right), same_length & (hamming == 1),
+                same_length & (osa == 1) & (hamming == 2)]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -247,10 +261,9 @@ class TextComparison(Comparison):
         return ("exact", *(f"token_set_{t:g}" for t in self.thresholds), "else")
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
-        col = frame[self.column]
-        a, b = col[left], col[right]
-        similarity = _similarity(a, b, fuzz.token_set_ratio)
-        return [a == b, *(similarity >= t for t in self.thresholds)]
+        similarity = _similarity(frame, self.column, left, right, fuzz.token_set_ratio)
+        return [_equal(frame, self.column, left, right),
+                *(similarity >= t for t in self.thresholds)]  # fmt: skip
 
 
 #: Every comparison the engine knows, before it looks at which fields a file has.

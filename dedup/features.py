@@ -156,3 +156,33 @@ def fill_rate(frame: Frame, name: str) -> float:
     """Share of records with a value in column `name`."""
     col = frame[name]
     return float(np.mean(present(col, name))) if len(col) else 0.0
+
+
+def column_codes(frame: Frame, name: str) -> np.ndarray:
+    """Each value of a column as a small integer, -1 for unknown; equal values get equal
+    codes (memoised on the frame: blocking groups on them, comparisons test equality with
+    them and compare each distinct pair of values once)."""
+    cache = frame.codes
+    if name not in cache:
+        col = frame[name]
+        known = present(col, name)
+        codes = np.full(len(col), -1, dtype=np.int64)
+        if col.dtype == object:
+            table: dict[object, int] = {}
+            values = col[known].tolist()
+            codes[known] = np.fromiter(
+                (table.setdefault(v, len(table)) for v in values), np.int64, len(values)
+            )
+            distinct = np.empty(len(table), dtype=object)
+            distinct[:] = list(table)
+            frame.code_values[name] = distinct
+        else:
+            codes[known] = col[known].astype(np.int64)
+        cache[name] = codes
+    return cache[name]
+
+
+def code_values(frame: Frame, name: str) -> np.ndarray:
+    """The distinct values of a string column, at the index of their code."""
+    column_codes(frame, name)
+    return frame.code_values[name]

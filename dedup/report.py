@@ -68,7 +68,8 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
     pairs = Pairs(np.array([0]), np.array([1]), np.array([tag], dtype=np.int8))
     gammas = compute_gammas(frame, pairs, model.comparisons)
     adjust = tf_adjustments(model, frame, pairs, gammas)
-    scores = match_weights(gammas, model, adjust, tags=pairs.rule)
+    scores = match_weights(gammas, model, adjust, tags=pairs.rule, contributions=True)
+    assert scores.contributions is not None
     tables = level_weights(model)
     fields = []
     for index, comparison in enumerate(model.comparisons):
@@ -82,7 +83,7 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
             "m": None if gamma < 0 else float(model.m[index][gamma]),
             "u": None if gamma < 0 else float(model.u[index][gamma]),
             "bayes_factor_weight": round(float(tables[index][gamma + 1]), 3),
-            "term_frequency_weight": round(float(adjust[0, index]), 3),
+            "term_frequency_weight": round(float(adjust.dense()[0, index]), 3),
             "weight": round(float(scores.contributions[0, index]), 3),
         })  # fmt: skip
     return {

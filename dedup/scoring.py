@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from dedup.model import MatchModel
@@ -21,12 +23,28 @@ def prior_weight(prior: float) -> float:
     return float(np.log2(prior / (1 - prior)))
 
 
-def tf_adjustments(model: MatchModel, frame: Frame, pairs: Pairs, gammas: Gammas) -> FloatArray:
+@dataclass(frozen=True)
+class TfAdjustment:
+    """Term-frequency adjustments (log2), kept sparse: only pairs at a comparison's exact
+    level have one, and a dense (pairs × comparisons) matrix of them took 3 GB at 1M
+    records. `columns[c]` holds the positions of the adjusted pairs and their values."""
+
+    shape: tuple[int, int]
+    columns: dict[int, tuple[np.ndarray, FloatArray]] = field(default_factory=dict)
+
+    def dense(self) -> FloatArray:
+        out = np.zeros(self.shape, dtype=np.float64)
+        for index, (rows, values) in self.columns.items():
+            out[rows, index] = values
+        return out
+
+
+def tf_adjustments(model: MatchModel, frame: Frame, pairs: Pairs, gammas: Gammas) -> TfAdjustment:
     """Term-frequency adjustment per pair and comparison (log2), as in Splink: at the exact
     level the evidence scales with how rare the agreed value is, log2(E[f] / f(value)), so
     agreeing on "Nguyễn" (f ≈ 0.38) is worth less than agreeing on "Âu Dương". Values the
     table does not hold are rarer than any it does."""
-    adjust = np.zeros(gammas.matrix.shape, dtype=np.float64)
+    adjust = TfAdjustment(gammas.matrix.shape)
     for index, comparison in enumerate(model.comparisons):
         level = comparison.tf_level
         table = model.tf.get(comparison.name)
@@ -39,28 +57,36 @@ def tf_adjustments(model: MatchModel, frame: Frame, pairs: Pairs, gammas: Gammas
         floor = min(table.values())
         values = frame[comparison.column][pairs.left[at_level]]
         freq = np.fromiter((table.get(v, floor) for v in values), np.float64, len(values))
-        adjust[at_level, index] = np.log2(expected / freq)
+        adjust.columns[index] = (at_level, np.log2(expected / freq))
     return adjust
 
 
 def match_weights(
     gammas: Gammas,
     model: MatchModel,
-    adjust: FloatArray | None = None,
+    adjust: TfAdjustment | None = None,
     tags: np.ndarray | None = None,
+    *,
+    contributions: bool = False,
 ) -> Scores:
     """Match weight = prior weight (of the pair's blocking rule, given `tags`) + the sum of
-    each comparison's log2 Bayes factor."""
+    each comparison's log2 Bayes factor. Each comparison's part of it per pair is kept only
+    when asked (`contributions`: an explanation), as it is a (pairs × comparisons) matrix."""
     weights = level_weights(model)
-    contributions = np.empty(gammas.matrix.shape, dtype=np.float64)
+    parts = np.empty(gammas.matrix.shape, dtype=np.float64) if contributions else None
+    total = np.zeros(len(gammas), dtype=np.float64)
     for index, table in enumerate(weights):
-        contributions[:, index] = table[gammas.matrix[:, index].astype(np.int64) + 1]
-    if adjust is not None:
-        contributions += adjust
+        column = table[gammas.matrix[:, index] + 1]
+        if adjust is not None and index in adjust.columns:
+            rows, values = adjust.columns[index]
+            column[rows] += values
+        total += column
+        if parts is not None:
+            parts[:, index] = column
     prior = model.priors(tags) if tags is not None else np.full(len(gammas), model.prior)
-    weight = np.log2(prior / (1 - prior)) + contributions.sum(axis=1)
+    weight = np.log2(prior / (1 - prior)) + total
     probability = 1.0 / (1.0 + np.exp2(-weight))
-    return Scores(weight, probability, contributions)
+    return Scores(weight, probability, parts)
 
 
 def vouched(gammas: Gammas, model: MatchModel) -> np.ndarray:

@@ -26,8 +26,10 @@ class Frame:
 
     ids: IntArray
     columns: dict[str, np.ndarray]
-    #: Per-column integer codes, computed once for blocking (see dedup.blocking).
+    #: Per-column integer codes and, for string columns, the value of each code, computed
+    #: once (`dedup.features.column_codes`).
     codes: dict[str, IntArray] = field(default_factory=dict, repr=False, compare=False)
+    code_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -78,4 +80,5 @@ class Scores:
 
     weight: FloatArray
     probability: FloatArray
-    contributions: FloatArray = field(repr=False)  # shape (pairs, comparisons)
+    #: Each comparison's part of the weight, shape (pairs, comparisons), when asked for.
+    contributions: FloatArray | None = field(default=None, repr=False)
