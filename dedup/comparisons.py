@@ -89,6 +89,12 @@ class Comparison(ABC):
         """Levels that say the two values are different, not misspelt: the else level."""
         return (len(self.levels) - 1,)
 
+    @property
+    def same_value(self) -> tuple[int, ...]:
+        """Levels that say both records carry one value, written right or with one slip:
+        for a document number, what lets it vouch (`dedup.scoring.vouched`)."""
+        return (0,)
+
     def needs(self) -> tuple[str, ...]:
         return (self.column,)
 
@@ -238,6 +244,13 @@ class IdComparison(Comparison):
     @property
     def levels(self) -> tuple[str, ...]:
         return ("exact", "one_digit_off", "transposition", "else")
+
+    @property
+    def same_value(self) -> tuple[int, ...]:
+        """One number, or that number with a slip of the pen. Two people's numbers differ in
+        their random digits: two 12-digit numbers of twins (the same province, sex and year)
+        are one digit off or transposed about once in ten thousand pairs."""
+        return (0, 1, 2)
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
         codes = column_codes(frame, self.column)

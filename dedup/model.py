@@ -20,9 +20,9 @@ REVIEW = 0.3
 #: automatically, however strong the rest: twins share parents, address, birth date and
 #: family name, and all that correlated agreement must not outvote different given names.
 MUST_NOT_DISAGREE: tuple[str, ...] = ("personal_id_number", "given_name", "dob", "sex")
-#: Identity-document numbers whose exact agreement vouches for one other outright
-#: disagreement (a mistyped birth date, a given name written wrong): a sibling has a number
-#: of its own. Never for a disagreement on another of these numbers.
+#: Identity-document numbers whose agreement (exact, or one slip of the pen apart) vouches
+#: for one other outright disagreement (a mistyped birth date, a given name written wrong): a
+#: sibling has a number of its own. Never for a disagreement on another of these numbers.
 VOUCHING: tuple[str, ...] = ("personal_id_number", "other_id_number")
 
 

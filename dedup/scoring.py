@@ -90,11 +90,13 @@ def match_weights(
 
 
 def vouched(gammas: Gammas, model: MatchModel) -> np.ndarray:
-    """Pairs that agree exactly on an identity-document number (`Thresholds.vouching`)."""
+    """Pairs that carry one identity-document number (`Thresholds.vouching`): the same, or
+    the same but for one slip of the pen (`Comparison.same_value`)."""
     out = np.zeros(len(gammas), dtype=bool)
     for name in model.thresholds.vouching:
         if name in gammas.names:
-            out |= gammas.column(name) == 0
+            index = gammas.names.index(name)
+            out |= np.isin(gammas.matrix[:, index], model.comparisons[index].same_value)
     return out
 
 

@@ -379,13 +379,15 @@ def test_a_shared_document_number_clears_one_disagreement_never_two_nor_another_
         [0, -1, 3, 5],   # same number, another given name and year: a sibling's number copied
         [3, 0, 0, 0],    # same other number, another personal number: two people
         [-1, -1, 0, 5],  # no number to vouch, one year off
-        [1, -1, 0, 5],   # a number one digit off vouches for nothing
+        [1, -1, 0, 5],   # the number one digit off: the same number with a slip, it vouches
+        [-1, 2, 3, 0],   # the other number with two digits swapped: it vouches too
+        [-1, 3, 3, 0],   # another other number vouches for nothing
     ], dtype=np.int8)  # fmt: skip
     gammas = Gammas(tuple(c.name for c in comparisons), matrix)
-    assert disagreements(gammas, model).tolist() == [0, 0, 1, 1, 1, 1]
-    assert vouched(gammas, model).tolist() == [True, True, True, True, False, False]
+    assert disagreements(gammas, model).tolist() == [0, 0, 1, 1, 1, 0, 0, 1]
+    assert vouched(gammas, model).tolist() == [True, True, True, True, False, True, True, False]
     unvouched = model.with_thresholds(Thresholds(vouching=()))
-    assert disagreements(gammas, unvouched).tolist() == [1, 1, 2, 1, 1, 1]
+    assert disagreements(gammas, unvouched).tolist() == [1, 1, 2, 1, 1, 1, 1, 1]
 
 
 def test_one_disagreement_goes_to_review_two_are_distinct_however_strong_the_rest():
