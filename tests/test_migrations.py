@@ -54,11 +54,15 @@ def test_raw_rows_become_arrays_of_their_cells_and_back(scratch_database_url: st
     try:
         migrate.upgrade(engine, "0005")
         with engine.begin() as conn:
-            conn.execute(sa.text(
-                "INSERT INTO import_batch (id, commune_code, file_name, sha256, size_bytes, "
-                "collected_on, options) VALUES (1, '00004', 'f.csv', repeat('0', 64), 1, "
-                "'2025-07-01', CAST(:o AS jsonb)), (2, '00004', 'g.csv', repeat('1', 64), 1, "
-                "'2025-07-01', '{}')"), {"o": json.dumps({"header": ["a", "b", "c"]})})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO import_batch (id, commune_code, file_name, sha256, size_bytes, "
+                    "collected_on, options) VALUES (1, '00004', 'f.csv', repeat('0', 64), 1, "
+                    "'2025-07-01', CAST(:o AS jsonb)), (2, '00004', 'g.csv', repeat('1', 64), 1, "
+                    "'2025-07-01', '{}')"
+                ),
+                {"o": json.dumps({"header": ["a", "b", "c"]})},
+            )
             conn.execute(sa.text(
                 "INSERT INTO source_record (batch_id, row_number, raw) VALUES "
                 "(1, 2, CAST(:r AS jsonb)), (2, 2, '{\"z\": \"9\", \"_extra_1\": \"e\"}')"),
