@@ -9,9 +9,11 @@ batches one at a time. Advisory locks keep two workers off one batch, and a batc
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import select
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,33 @@ def process_pending(scope: SessionScope, *, limits: Limits | None = None) -> int
         )
         done += 1
     return done
+
+
+#: An upload that no batch refers to this long after it was saved was cut off: its web worker
+#: died between saving the file and committing the batch (any error on the way removes it).
+STRAY_AFTER = dt.timedelta(hours=1)
+
+
+def sweep_stray_uploads(
+    session: Session, uploads: Path, *, older_than: dt.timedelta = STRAY_AFTER
+) -> list[Path]:
+    """Delete the files under `uploads` that no batch refers to, once older than `older_than`
+    (a younger one may be an upload whose batch is being committed right now)."""
+    if not uploads.is_dir():
+        return []
+    stored = session.scalars(
+        sa.select(ImportBatch.stored_path).where(ImportBatch.stored_path.is_not(None))
+    )
+    known = {Path(p).name for p in stored if p}
+    cutoff = time.time() - older_than.total_seconds()
+    removed = []
+    for path in uploads.iterdir():
+        if path.is_file() and path.name not in known and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        log.info("removed stray uploads", extra={"files": len(removed)})
+    return removed
 
 
 #: Longest wait between attempts to reach a database that went away.

@@ -692,10 +692,13 @@ def worker(ctx: click.Context) -> None:
     import signal
     import threading
 
-    from importers.worker import run_forever
+    from importers.worker import run_forever, sweep_stray_uploads
     from popdb.bootstrap import prepare_database
 
-    engine = prepare_database(settings_of(ctx))
+    settings = settings_of(ctx)
+    engine = prepare_database(settings)
+    with db.session_scope(engine) as session:
+        sweep_stray_uploads(session, settings.uploads)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

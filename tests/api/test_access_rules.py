@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from api.auth import rule_for
 
 
@@ -42,3 +44,25 @@ def test_a_valid_key_identifies_its_client(client, make_client) -> None:
     assert body["client_id"] == client_id
     assert body["role"] == "police" and body["commune_code"] == "00004"
     assert "key" not in str(body).lower()
+
+
+def _admin_signed_in(client, make_client) -> str:
+    """Sign in through the form as a browser would; returns the page's CSRF token."""
+    _, headers = make_client("admin")
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    key = headers["Authorization"].removeprefix("Bearer ")
+    signed = client.post("/admin/sign-in", data={"api_key": key, "csrf_token": token[1]})
+    assert signed.status_code == 302
+    return token[1]
+
+
+def test_sign_out_needs_the_forms_csrf_token(client, make_client) -> None:
+    token = _admin_signed_in(client, make_client)
+    forged = client.post("/admin/sign-out")  # a cross-site form cannot know the token
+    assert forged.status_code == 400
+    assert client.get("/admin/reviews").status_code == 200  # still signed in
+    signed_out = client.post("/admin/sign-out", data={"csrf_token": token})
+    assert signed_out.status_code == 302
+    assert client.get("/admin/reviews").status_code == 302  # back to the sign-in page
