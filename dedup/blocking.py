@@ -91,6 +91,11 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule(
         "family_given_commune", ("family_fold", "given_fold", "commune"), split_by=("dob_year",)
     ),  # fmt: skip
+    # last: the other document number with a slip in one half (one digit off, two swapped),
+    # for the pairs nothing else finds. Half a number alone is shared by chance (a 3-digit
+    # half by one pair in a thousand), so it comes with the name's initials.
+    BlockingRule("other_id_head", ("other_id_head", "initials"), split_by=("dob_year",)),
+    BlockingRule("other_id_tail", ("other_id_tail", "initials"), split_by=("dob_year",)),
 )
 
 

@@ -23,7 +23,7 @@ from popdb.text import canonical, fold
 STR_COLUMNS: tuple[str, ...] = (
     "family", "middle", "given", "family_fold", "middle_fold", "given_fold", "name_fold",
     "name_sorted", "initials", "pin", "other_id", "birth_place", "address", "commune",
-    "father", "mother", "father_fold", "mother_fold",
+    "father", "mother", "father_fold", "mother_fold", "other_id_head", "other_id_tail",
 )  # fmt: skip
 #: Integer match keys; 0 (dates) and -1 (sex) mean unknown.
 INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month", "dob_day", "sex")
@@ -79,6 +79,16 @@ def other_id_key(raw: str | None) -> str | None:
     return key
 
 
+def halves(key: str | None) -> tuple[str | None, str | None]:
+    """A document number's first and second half (the first the longer): a number typed with
+    one wrong digit, or two adjacent digits swapped within a half, keeps the other half, so
+    blocking on each finds the pair even when nothing else about it agrees."""
+    if not key or len(key) < 2:
+        return None, None
+    middle = (len(key) + 1) // 2
+    return key[:middle], key[middle:]
+
+
 def _sorted_tokens(key: str | None) -> str | None:
     """Name tokens in sorted order: the same key whichever order a file wrote the name in."""
     return " ".join(sorted(key.split())) if key else None
@@ -99,6 +109,8 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
     full = " ".join(p for p in (family, middle, given) if p) or None
     father, mother = name_key(row["father_name"]), name_key(row["mother_name"])
     place = row["birth_registration_code"] or _address(row["birth_registration_place"])
+    other_id = other_id_key(row["other_id_number"])
+    other_head, other_tail = halves(other_id)
     return {
         "family": family,
         "middle": middle,
@@ -110,7 +122,7 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "name_sorted": _sorted_tokens(name_fold(full)),
         "initials": _initials(family_fold, given_fold),
         "pin": row["personal_id_number"],
-        "other_id": other_id_key(row["other_id_number"]),
+        "other_id": other_id,
         "birth_place": place,
         "address": _address(row["permanent_address"] or row["current_address"]),
         "commune": row["permanent_commune_code"] or row["current_commune_code"],
@@ -118,6 +130,8 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "mother": mother,
         "father_fold": name_fold(father),
         "mother_fold": name_fold(mother),
+        "other_id_head": other_head,
+        "other_id_tail": other_tail,
         "dob_year": row["dob_year"] or 0,
         "dob_month": row["dob_month"] or 0,
         "dob_day": row["dob_day"] or 0,

@@ -81,3 +81,15 @@ def test_raw_rows_become_arrays_of_their_cells_and_back(scratch_database_url: st
     finally:
         migrate.downgrade(engine, "base")
         engine.dispose()
+
+
+def test_the_migrations_number_halves_are_the_engines(engine: sa.Engine) -> None:
+    from dedup.features import halves
+
+    numbers = ["12", "123", "2486965", "B1234567", "AB12345678"]
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text("SELECT left(n, (length(n) + 1) / 2), substr(n, (length(n) + 1) / 2 + 1) "
+                    "FROM unnest(CAST(:ns AS text[])) AS n"), {"ns": numbers}
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in got] == [halves(n) for n in numbers]

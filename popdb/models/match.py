@@ -97,6 +97,8 @@ class MatchKey(Base):
     mother: Mapped[str | None] = mapped_column(sa.Text)
     father_fold: Mapped[str | None] = mapped_column(sa.Text)
     mother_fold: Mapped[str | None] = mapped_column(sa.Text)
+    other_id_head: Mapped[str | None] = mapped_column(sa.Text)
+    other_id_tail: Mapped[str | None] = mapped_column(sa.Text)
     dob_year: Mapped[int] = mapped_column(sa.SmallInteger)
     dob_month: Mapped[int] = mapped_column(sa.SmallInteger)
     dob_day: Mapped[int] = mapped_column(sa.SmallInteger)

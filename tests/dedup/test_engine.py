@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dedup.blocking import BlockingRule, candidate_pairs
+from dedup.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
 from dedup.clustering import cluster
 from dedup.comparisons import (
     ALL_COMPARISONS,
@@ -18,7 +18,7 @@ from dedup.comparisons import (
     comparison_from_dict,
     compute_gammas,
 )
-from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows
+from dedup.features import COLUMNS, INT_UNKNOWN, features, frame_from_rows, halves
 from dedup.model import MatchModel, Thresholds
 from dedup.scoring import (
     AUTO_LINK,
@@ -430,3 +430,22 @@ def test_a_rules_keys_imply_the_levels_they_guarantee_and_no_others():
     assert IdComparison("other_id_number", "other_id").implied_levels(frozenset({"other_id"})) == (
         0,
     )
+
+
+def test_a_number_with_one_slip_is_blocked_by_the_half_it_kept():
+    assert halves("2486965") == ("2486", "965") and halves("12") == ("1", "2")
+    assert halves("7") == (None, None) and halves(None) == (None, None)
+    frame = frame_of(
+        record(family_name="Jardine", given_name="Matthew", other_id_number="2211117"),
+        record(family_name="Jaridne", given_name="Mathew", other_id_number="2211171"),  # tail
+        record(family_name="Boyes", given_name="Harry", other_id_number="6398424"),
+        record(family_name="Boyse", given_name="Hary", other_id_number="6388424"),  # head
+        record(family_name="Nguyễn", given_name="An", other_id_number="1234567"),
+        record(family_name="Jones", given_name="Erin", other_id_number="2211178"),  # initials
+    )
+    pairs, report = candidate_pairs(frame, DEFAULT_RULES)
+    ordered = zip(pairs.left.tolist(), pairs.right.tolist(), strict=True)
+    found = dict(zip(ordered, pairs.rule.tolist(), strict=True))
+    names = [r.name for r in DEFAULT_RULES]
+    assert {k: names[v] for k, v in found.items()} == {
+        (0, 1): "other_id_head", (2, 3): "other_id_tail"}  # fmt: skip
