@@ -12,7 +12,9 @@ On a fresh database of the test server: N persons, one agency client without rat
    of the database's share of a verify, with no HTTP and no Python;
 2. `popdb serve` (gunicorn, gthread workers) on a loopback port;
 3. wrk at `--connections` for `--seconds`, each request a `POST /api/v1/identity/verify` of
-   a random known number (its audit event written and committed with fsync): req/s, p50/p99;
+   a random known number (its audit event written and committed with fsync): req/s, p50/p99,
+   and the CPU a request cost the database, gunicorn, wrk and the machine in all (cores over
+   that cost is the most this machine can serve, however the work is spread);
 4. wrk paced: `--paced-connections` connections each waiting `--paced-delay-ms` before its
    next request (wrk has no fixed-rate mode, so the rate is what this pacing achieves; it is
    printed beside the latencies).
@@ -27,18 +29,21 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from popdb import embedded
+from tests.bench.cpu import machine_busy_seconds, tree_cpu_seconds
 from tests.bench.identity_speed import _seed
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME, _drop_database, _fresh_database
@@ -178,6 +183,24 @@ def wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, An
     }
 
 
+def costed(run: Callable[[], dict[str, Any]], trees: dict[str, int | None]) -> dict[str, Any]:
+    """`run()`'s result with the CPU it cost per request, by process tree (`trees`; wrk is
+    our child, counted from its rusage), beside what the machine spent in all: on a machine
+    kept busy, cores / CPU per request is the most requests a second it can serve."""
+    pids = {name: pid for name, pid in trees.items() if pid is not None}
+    before = {name: tree_cpu_seconds(pid) for name, pid in pids.items()}
+    children, busy = resource.getrusage(resource.RUSAGE_CHILDREN), machine_busy_seconds()
+    result = run()
+    spent = {name: tree_cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spent["wrk"] = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    spent["machine"] = machine_busy_seconds() - busy
+    requests = max(1, result["requests"])
+    result["cpu_ms_per_request"] = {k: round(v * 1000 / requests, 3) for k, v in spent.items()}
+    result["cpu_bound_req_per_s"] = round((os.cpu_count() or 1) * requests / spent["machine"])
+    return result
+
+
 def markdown(result: dict[str, Any]) -> str:
     m, pg, sql = result["machine"], result["pgbench_select"], result["pgbench_verify_sql"]
     lines = [
@@ -199,6 +222,14 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {label} | {run['connections']} | {run['req_per_s']:,} | {run['p50_ms']} | "
             f"{run['p90_ms']} | {run['p99_ms']} | {errors} of {run['requests']:,} |"
         )
+    cost = result["flat_out"]["cpu_ms_per_request"]
+    lines += [
+        "",
+        "CPU per verify, flat out (ms): "
+        + ", ".join(f"{k} {v}" for k, v in cost.items())
+        + f"; at that cost {m['cores']} cores serve at most "
+        f"{result['flat_out']['cpu_bound_req_per_s']:,} req/s.",
+    ]
     return "\n".join(lines)
 
 
@@ -248,7 +279,9 @@ def main() -> None:
             return path
 
         wrk(base, script(0), args.connections, 3)  # warm-up: connections, caches, JIT-free paths
-        flat = wrk(base, script(0), args.connections, args.seconds)
+        postmaster = embedded.status(TEST_HOME / "pgdata").pid
+        flat = costed(lambda: wrk(base, script(0), args.connections, args.seconds),
+                      {"database": postmaster, "gunicorn": served.pid})  # fmt: skip
         paced = wrk(base, script(args.paced_delay_ms), args.paced_connections, args.seconds)
         result = {
             "machine": machine(), "load_before": load_before, "persons": args.persons,
