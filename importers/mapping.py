@@ -20,7 +20,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Literal, get_args
 
-from importers.fields import FieldValue, MappedRow
+from importers.fields import DateFormat, FieldValue, MappedRow
+from popdb.dates import FormatError, check_format
 from popdb.models.citizen import CANONICAL_FIELDS
 from popdb.text import canonical, fold
 
@@ -54,7 +55,6 @@ SOURCE_KEY_SEP = "|"
 
 _COLUMN_KEYS = ("column", "format")
 _CONCAT_KEYS = ("concat", "sep")
-_FORMAT_DIRECTIVES = frozenset("dmY%")
 #: Names people write for canonical fields; only used to suggest the right one in an error.
 _SYNONYMS = {
     "surname": "family_name",
@@ -83,12 +83,13 @@ class MappingError(ValueError):
 class FieldSpec:
     """Where one canonical field comes from: one column, or several joined by `sep`.
 
-    `format` is a date format hint ("%Y%m%d") passed on to validation in `FieldValue.format`.
+    `format` is a date format ("%Y%m%d"), or several tried in order, passed on to validation
+    in `FieldValue.format`.
     """
 
     columns: tuple[str, ...]
     sep: str = " "
-    format: str | None = None
+    format: DateFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ class FieldCells:
     indexes: tuple[int, ...]
     columns: tuple[str, ...]
     sep: str
-    format: str | None
+    format: DateFormat | None
 
     def values(self, rows: list[list[str | None]]) -> list[str | None]:
         if len(self.indexes) == 1:
@@ -439,10 +440,12 @@ def _parse_spec(field: str, spec: object) -> FieldSpec:
         column = spec["column"]
         _check_column_name(column, where)
         fmt = spec.get("format")
-        if fmt is not None and not isinstance(fmt, str):
+        if isinstance(fmt, list) and fmt and all(isinstance(f, str) for f in fmt):
+            fmt = tuple(fmt)
+        elif fmt is not None and not isinstance(fmt, str):
             raise MappingError(
-                f'"format" of field "{field}" must be a string such as "%d/%m/%Y", not '
-                f"{_json_type(fmt)}."
+                f'"format" of field "{field}" must be a string such as "%d/%m/%Y", or a '
+                f"non-empty list of them tried in order, not {_json_type(fmt)}."
             )
         if fmt is not None:
             _check_format(field, fmt)
@@ -499,29 +502,21 @@ def _check_column_name(column: object, wanted_by: str) -> None:
         raise MappingError(f"A column name of {wanted_by} in the mapping profile is empty.")
 
 
-def _check_format(field: str, fmt: str) -> None:
-    """Only %d, %m and %Y (each at most once, %Y required) and literal text: the importer
+def _check_format(field: str, fmt: DateFormat) -> None:
+    """A date field's format(s), each one `popdb.dates.parse_date` can use: the importer
     parses partial dates itself and needs to know where day, month and year are."""
     if field not in DATE_FIELDS:
         raise MappingError(
             f'Field "{field}" has a "format", but only date fields ({_names(DATE_FIELDS)}) '
             "take one."
         )
-    directives = re.findall(r"%(.?)", fmt)
-    for d in directives:
-        if d not in _FORMAT_DIRECTIVES:
-            why = " (two-digit years are ambiguous)" if d == "y" else ""
-            shown = f"%{d}" if d else "a lone %"
+    for one in (fmt,) if isinstance(fmt, str) else fmt:
+        try:
+            check_format(one)
+        except FormatError as exc:
             raise MappingError(
-                f'The date format "{fmt}" of field "{field}" uses {shown}{why}; only %d, %m, '
-                "%Y and literal text are allowed."
-            )
-    letters = [d for d in directives if d != "%"]
-    if "Y" not in letters or len(letters) != len(set(letters)):
-        raise MappingError(
-            f'The date format "{fmt}" of field "{field}" must contain %Y once and %d and %m '
-            "at most once."
-        )
+                f'The date format "{one}" of field "{field}" {exc.reason}.'
+            ) from None
 
 
 def _stripped(value: str | None) -> str | None:

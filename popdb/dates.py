@@ -14,14 +14,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from typing import Literal
 
 __all__ = [
     "MIN_YEAR",
     "DateError",
+    "FormatError",
     "PartialDate",
+    "check_format",
     "parse_date",
     "swapped_day_month",
 ]
@@ -271,13 +274,36 @@ def _parse_free(raw: str, text: str, today: dt.date) -> tuple[PartialDate, list[
 
 # --- parsing with a format --------------------------------------------------------------------
 
-_DIRECTIVES = {"d": "day", "m": "month", "Y": "year"}
+_NUMERIC = {"d": "day", "m": "month", "Y": "year"}
+_MONTH_DIRECTIVES = ("%m", "%b", "%B")
+#: English month names and abbreviations, for %b and %B (either takes either; any case, and
+#: "Sept." as well as "Sep"): files from other countries write "15-Oct-1953".
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+_MONTH_NUMBER = (
+    {name: i for i, name in enumerate(_MONTHS, 1)}
+    | {name[:3]: i for i, name in enumerate(_MONTHS, 1)}
+    | {"sept": 9}
+)
+#: What a format may use, as said in errors.
+FORMAT_DIRECTIVES = "%d, %m, %b or %B (month name), %Y and literal text"
 
 
+class FormatError(ValueError):
+    """A date format `parse_date` cannot use; `reason` says why, for a sentence that names
+    the format and where it came from (a mapping profile's field)."""
+
+    def __init__(self, fmt: str, reason: str) -> None:
+        super().__init__(f"date format {fmt!r} {reason}")
+        self.format, self.reason = fmt, reason
+
+
+@lru_cache(maxsize=256)
 def _format_regex(fmt: str) -> re.Pattern[str]:
-    """Translate a strptime-style format using only %d, %m and %Y into a regex with groups
-    day/month/year. ValueError for anything else: %y because the century is ambiguous."""
-    tokens: list[str] = []  # "%d", "%m", "%Y" or one literal character
+    """Translate a strptime-style format (%d, %m, %b, %B, %Y, literal text) into a regex
+    with groups day/month/month_name/year. FormatError for anything else: %y because the
+    century is ambiguous."""
+    tokens: list[str] = []  # a directive ("%d") or one literal character
     i = 0
     while i < len(fmt):
         ch = fmt[i]
@@ -286,82 +312,100 @@ def _format_regex(fmt: str) -> re.Pattern[str]:
             i += 1
             continue
         if i + 1 == len(fmt):
-            raise ValueError(f"date format {fmt!r} ends with a lone %")
+            raise FormatError(fmt, "ends with a lone %")
         directive = fmt[i + 1]
         if directive == "%":
             tokens.append("%")
         elif directive == "y":
-            raise ValueError(
-                f"date format {fmt!r} uses %y: a two-digit year leaves the century ambiguous; "
-                "use %Y"
-            )
-        elif directive in _DIRECTIVES:
+            raise FormatError(fmt, "uses %y: two-digit years are ambiguous (which century?); "
+                              "use %Y")  # fmt: skip
+        elif directive in _NUMERIC or directive in "bB":
             tokens.append("%" + directive)
         else:
-            raise ValueError(
-                f"date format {fmt!r} uses %{directive}; only %d, %m and %Y are supported"
-            )
+            raise FormatError(fmt, f"uses %{directive}; only {FORMAT_DIRECTIVES} are allowed")
         i += 2
     directives = [t for t in tokens if len(t) == 2]
-    if len(set(directives)) != len(directives):
-        raise ValueError(f"date format {fmt!r} repeats a directive")
-    if "%Y" not in directives:
-        raise ValueError(f"date format {fmt!r} has no %Y: a date needs its year")
-    if "%d" in directives and "%m" not in directives:
-        raise ValueError(f"date format {fmt!r} has a day (%d) but no month (%m)")
+    months = [t for t in directives if t in _MONTH_DIRECTIVES]
+    if "%Y" not in directives or len(set(directives)) != len(directives) or len(months) > 1:
+        raise FormatError(fmt, "must contain %Y once, and the day and the month at most once")
+    if "%d" in directives and not months:
+        raise FormatError(fmt, "has a day (%d) but no month (%m, %b or %B)")
     parts: list[str] = []
     for k, token in enumerate(tokens):
         if len(token) == 1:
             parts.append(re.escape(token))
         elif token == "%Y":
             parts.append("(?P<year>[0-9]{4})")
+        elif token in ("%b", "%B"):
+            parts.append(r"(?P<month_name>[A-Za-z]{3,9})\.?")
         else:
-            # Two digits exactly when run together with another directive (%Y%m%d), where
+            # Two digits exactly when run together with another number (%Y%m%d), where
             # one-digit parts would be ambiguous; otherwise one or two (5/3/1985).
-            glued = any(0 <= j < len(tokens) and len(tokens[j]) == 2 for j in (k - 1, k + 1))
+            glued = any(0 <= j < len(tokens) and tokens[j][1:] in _NUMERIC for j in (k - 1, k + 1))
             width = "{2}" if glued else "{1,2}"
-            parts.append(f"(?P<{_DIRECTIVES[token[1]]}>[0-9]{width})")
-    return re.compile("".join(parts), flags=re.ASCII)
+            parts.append(f"(?P<{_NUMERIC[token[1]]}>[0-9]{width})")
+    return re.compile("".join(parts), flags=re.ASCII | re.IGNORECASE)
 
 
-def _order_hint(fmt: str) -> str:
-    """How a value would read if its day and month were the other way round."""
+def check_format(fmt: str) -> None:
+    """Raise FormatError if `parse_date` cannot use `fmt`."""
+    _format_regex(fmt)
+
+
+def _order_hint(fmt: str) -> str | None:
+    """How a value would read if its day and month were the other way round (None when the
+    month is a name, which cannot be read as a day)."""
     d, m = fmt.find("%d"), fmt.find("%m")
+    if d < 0 or m < 0:
+        return None
     return "day/month/year" if m < d else "month/day/year (US order)"
 
 
+def _parse_formatted(
+    raw: str, formats: tuple[str, ...], today: dt.date
+) -> tuple[PartialDate, list[str]]:
+    """`raw` read with the first of `formats` it matches; 00 still means unknown."""
+    for fmt in formats:
+        m = _format_regex(fmt).fullmatch(raw)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        month = int(groups.get("month") or 0)
+        if groups.get("month_name") is not None:
+            named = _MONTH_NUMBER.get(groups["month_name"].lower())
+            if named is None:
+                continue
+            month = named
+        return _build(raw, int(groups["year"]), month, int(groups.get("day") or 0), today,
+                      order_hint=_order_hint(fmt))  # fmt: skip
+    shown = formats[0] if len(formats) == 1 else "any of " + ", ".join(formats)
+    raise DateError(
+        "format_mismatch",
+        f'"{raw}" does not match the expected date format {shown} '
+        "(%d = day, %m = month, %b = month name, %Y = four-digit year).",
+    )
+
+
 def parse_date(
-    text: str, fmt: str | None = None, *, today: dt.date | None = None
+    text: str, fmt: str | Sequence[str] | None = None, *, today: dt.date | None = None
 ) -> tuple[PartialDate, list[str]]:
     """Read a date as written on forms and in spreadsheets; return it with warning codes.
 
     Without `fmt` the common Vietnamese forms are accepted (day first), with 00, "--" or
-    "xx" for an unknown day or month. With `fmt` (%d, %m, %Y and literal characters only)
-    the text must match it exactly; 00 still means unknown, which `time.strptime` refuses.
-    Raises DateError rather than guess a day/month order, a century or an Excel serial.
+    "xx" for an unknown day or month. With `fmt` (%d, %m, %b, %B, %Y and literal characters
+    only), or a list of formats tried in order, the text must match one exactly; 00 still
+    means unknown, which `time.strptime` refuses. Raises DateError rather than guess a
+    day/month order, a century or an Excel serial; FormatError for a format it cannot use.
     """
-    regex = None if fmt is None else _format_regex(fmt)
+    formats = () if fmt is None else (fmt,) if isinstance(fmt, str) else tuple(fmt)
+    for f in formats:
+        check_format(f)
     today = today or dt.date.today()
     raw = text.strip()
     if not raw:
         raise DateError("missing_date", "No date was given.")
-    if fmt is not None and regex is not None:
-        m = regex.fullmatch(raw)
-        if m is None:
-            raise DateError(
-                "format_mismatch",
-                f'"{raw}" does not match the expected date format {fmt} '
-                "(%d = day, %m = month, %Y = four-digit year).",
-            )
-        groups = m.groupdict()
-        return _build(
-            raw,
-            int(groups["year"]),
-            int(groups.get("month") or 0),
-            int(groups.get("day") or 0),
-            today,
-            order_hint=_order_hint(fmt) if "%d" in fmt else None,
-        )
+    if formats:
+        return _parse_formatted(raw, formats, today)
     # Spaces around separators are typing noise ("05 / 03 / 1985"); other spaces are not.
     normalised = re.sub(r"\s*([/.-])\s*", r"\1", raw)
     return _parse_free(raw, normalised, today)

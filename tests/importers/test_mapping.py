@@ -231,11 +231,39 @@ def test_an_empty_column_name_is_rejected() -> None:
     assert 'field "full_name"' in _error({"fields": {"full_name": "  "}})
 
 
-@pytest.mark.parametrize("fmt", ["%d/%m/%y", "%Y-%b-%d", "%Y%j", "%Y%", "%H %Y"])
+@pytest.mark.parametrize("fmt", ["%Y-%a-%d", "%Y%j", "%H %Y"])
 def test_a_date_format_with_other_directives_is_rejected(fmt: str) -> None:
     message = _error({"fields": {"full_name": "n", "dob": {"column": "d", "format": fmt}}})
     assert f'"{fmt}"' in message and 'field "dob"' in message
-    assert "%d, %m, %Y and literal text" in message
+    assert "%d, %m, %b or %B (month name), %Y and literal text" in message
+
+
+@pytest.mark.parametrize(
+    ("fmt", "why"),
+    [("%Y%", "lone %"), ("%d/%Y", "no month"), ("%d %m %b %Y", "at most once")],
+)
+def test_a_date_format_the_parser_cannot_use_is_rejected_with_the_reason(
+    fmt: str, why: str
+) -> None:
+    message = _error({"fields": {"dob": {"column": "d", "format": fmt}}})
+    assert f'"{fmt}"' in message and why in message
+
+
+def test_a_list_of_date_formats_is_kept_in_order() -> None:
+    profile = parse_profile(
+        {"fields": {"full_name": "n", "dob": {"column": "d", "format": ["%m/%d/%Y", "%d-%b-%Y"]}}}
+    )
+    assert profile.fields["dob"].format == ("%m/%d/%Y", "%d-%b-%Y")
+
+
+@pytest.mark.parametrize("fmt", [[], ["%d/%m/%Y", 3], {"a": 1}])
+def test_a_list_of_date_formats_must_be_non_empty_strings(fmt: object) -> None:
+    assert "non-empty list" in _error({"fields": {"dob": {"column": "d", "format": fmt}}})
+
+
+def test_each_format_of_a_list_is_checked() -> None:
+    message = _error({"fields": {"dob": {"column": "d", "format": ["%d/%m/%Y", "%d/%m/%y"]}}})
+    assert '"%d/%m/%y"' in message and "two-digit years are ambiguous" in message
 
 
 def test_a_two_digit_year_is_rejected_with_the_reason() -> None:
@@ -243,7 +271,9 @@ def test_a_two_digit_year_is_rejected_with_the_reason() -> None:
     assert "two-digit years are ambiguous" in message
 
 
-@pytest.mark.parametrize("fmt", ["%Y%m%d", "%d/%m/%Y", "ngày %d tháng %m năm %Y", "%Y", "%m-%Y%%"])
+@pytest.mark.parametrize(
+    "fmt", ["%Y%m%d", "%d/%m/%Y", "ngày %d tháng %m năm %Y", "%Y", "%m-%Y%%", "%d-%b-%Y", "%B %Y"]
+)
 def test_day_month_year_and_literal_text_make_a_valid_date_format(fmt: str) -> None:
     profile = parse_profile({"fields": {"dob": {"column": "d", "format": fmt}}})
     assert profile.fields["dob"].format == fmt

@@ -176,6 +176,34 @@ def test_a_foreign_layout_loads_through_a_mapping_profile(session, scope, tmp_pa
     assert (second.dob_year, second.dob_month, second.family_name) == (1999, None, None)
 
 
+def test_a_date_column_written_in_several_forms_loads_through_a_list_of_formats(
+    session, scope, tmp_path
+) -> None:
+    path = tmp_path / "us.csv"
+    path.write_text(
+        "PersonID,First Name,Last Name,DOB\n"
+        "P1,Gregory,Garcia,10/05/1953\n"
+        "P2,Vanessa,Harris,15-Oct-1953\n"
+        "P3,Bob,Smith,1953-10-15\n",
+        encoding="utf-8",
+    )
+    mapping = {
+        "source_key": "PersonID",
+        "fields": {
+            "given_name": "First Name",
+            "family_name": "Last Name",
+            "dob": {"column": "DOB", "format": ["%m/%d/%Y", "%d-%b-%Y"]},
+        },
+    }
+    summary = import_file(session, scope, path, mapping=mapping)
+    first, second, third = records(session, summary["batch_id"])
+    assert (first.dob_year, first.dob_month, first.dob_day) == (1953, 10, 5)
+    assert (second.dob_year, second.dob_month, second.dob_day) == (1953, 10, 15)
+    assert third.dob_year is None
+    assert [w["code"] for w in third.warnings] == ["format_mismatch"]
+    assert "any of %m/%d/%Y, %d-%b-%Y" in third.warnings[0]["message"]
+
+
 def test_the_raw_row_is_stored_as_its_cells_with_cells_beyond_the_headings_after_them(
     session, scope, tmp_path
 ) -> None:

@@ -389,13 +389,45 @@ def test_a_format_still_checks_the_calendar_the_future_and_the_order() -> None:
 
 
 @pytest.mark.parametrize(
-    "fmt", ["%y%m%d", "%d/%m/%y", "%d/%m", "%d/%Y", "%H:%M %Y", "%Y%Y", "%Y%", "%b %Y"]
+    "fmt", ["%y%m%d", "%d/%m/%y", "%d/%m", "%d/%Y", "%H:%M %Y", "%Y%Y", "%Y%", "%m %b %Y"]
 )
 def test_an_unsupported_or_incomplete_format_is_a_value_error_at_call_time(fmt: str) -> None:
     with pytest.raises(ValueError) as info:
         parse_date("01/01/1985", fmt, today=TODAY)
     assert not isinstance(info.value, DateError)
     assert fmt in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "expected"),
+    [
+        ("15-Oct-1953", "%d-%b-%Y", PartialDate(1953, 10, 15)),
+        ("15-OCT-1953", "%d-%b-%Y", PartialDate(1953, 10, 15)),
+        ("5 Sept. 1953", "%d %b %Y", PartialDate(1953, 9, 5)),
+        ("October 5, 1953", "%B %d, %Y", PartialDate(1953, 10, 5)),
+        ("Oct 1953", "%b %Y", PartialDate(1953, 10)),
+        ("5Oct1953", "%d%b%Y", PartialDate(1953, 10, 5)),
+        ("00-Oct-1953", "%d-%b-%Y", PartialDate(1953, 10)),
+    ],
+)
+def test_a_month_may_be_an_english_name_or_abbreviation(
+    text: str, fmt: str, expected: PartialDate
+) -> None:
+    assert parse(text, fmt) == expected
+
+
+def test_a_month_name_that_is_no_month_does_not_match() -> None:
+    assert error("15-Foo-1953", "%d-%b-%Y").code == "format_mismatch"
+
+
+def test_several_formats_are_tried_in_order_and_the_first_match_is_kept() -> None:
+    formats = ["%m/%d/%Y", "%d-%b-%Y"]
+    assert parse("10/05/1953", formats) == PartialDate(1953, 10, 5)  # US order, as listed
+    assert parse("15-Oct-1953", formats) == PartialDate(1953, 10, 15)
+    e = error("1953.10.15", formats)
+    assert e.code == "format_mismatch" and "any of %m/%d/%Y, %d-%b-%Y" in e.message
+    # a value that matches a format but is not a date is that error, not the next format's
+    assert error("13/05/1953", formats).code == "month_day_order"
 
 
 def test_y_lower_case_is_refused_because_the_century_is_ambiguous() -> None:
