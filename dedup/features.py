@@ -101,7 +101,8 @@ def _initials(family_fold: str | None, given_fold: str | None) -> str | None:
 
 
 def features(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The match keys of one source record (a mapping with `SOURCE_COLUMNS`)."""
+    """The match keys of one source record (a mapping with `SOURCE_COLUMNS`, and
+    `batch_commune_code`, the commune that uploaded it, if known)."""
     family = name_key(row["family_name"])
     middle = name_key(row["middle_name"])
     given = name_key(row["given_name"])
@@ -125,7 +126,13 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "other_id": other_id,
         "birth_place": place,
         "address": _address(row["permanent_address"] or row["current_address"]),
-        "commune": row["permanent_commune_code"] or row["current_commune_code"],
+        # where the record was collected when it names no commune of its own (a foreign
+        # layout, a blank cell): name-only blocking still has a place to hold a name to
+        "commune": (
+            row["permanent_commune_code"]
+            or row["current_commune_code"]
+            or row.get("batch_commune_code")
+        ),
         "father": father,
         "mother": mother,
         "father_fold": name_fold(father),

@@ -23,17 +23,19 @@ _INT_SOURCE = {"id", "dob_year", "dob_month", "dob_day", "sex"}
 def compute_missing_keys(connection: sa.Connection) -> int:
     """Match keys for every accepted record that has none yet; returns how many."""
     query = (
-        f"SELECT {', '.join('sr.' + c for c in SOURCE_COLUMNS)} FROM source_record sr "
+        f"SELECT {', '.join('sr.' + c for c in SOURCE_COLUMNS)}, b.commune_code "
+        "FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id "
         "LEFT JOIN match_key k ON k.record_id = sr.id "
         "WHERE k.record_id IS NULL AND sr.status = 'accepted' ORDER BY sr.id"
     )
 
     def rows() -> Iterator[list]:
-        for cells in copy_out(connection, query):
+        for *cells, batch_commune in copy_out(connection, query):
             row = {
                 name: (int(v) if v is not None and name in _INT_SOURCE else v)
                 for name, v in zip(SOURCE_COLUMNS, cells, strict=True)
             }
+            row["batch_commune_code"] = batch_commune
             keys = features(row)
             yield [row["id"], *(keys[c] for c in COLUMNS)]
 

@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,12 @@ from importers.chunks import ChunkWork
 from importers.errors import FileRejected
 from importers.limits import Limits
 from importers.loader import load
-from importers.mapping import MappingError, parse_profile, resolve_profile
+from importers.mapping import BoundProfile, MappingError, parse_profile, resolve_profile
 from importers.parallel import OrderedPool
 from importers.readers import open_table
 from importers.validate import RowValidator
 from popdb import admin_units
+from popdb.dates import day_month_order
 from popdb.errors import Conflict
 from popdb.models import AdminUnit, ImportBatch
 
@@ -44,6 +46,8 @@ CHUNK_ROWS = 2_000
 #: Files smaller than this are imported in one process: workers would cost more than they
 #: save.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+#: Rows read ahead to tell whether dates of birth are written day or month first.
+ORDER_SAMPLE_ROWS = 20_000
 #: Environment variable naming how many worker processes an import uses (default: one per
 #: CPU core; 1 validates in the importing process itself).
 WORKERS_ENV = "POPDB_IMPORT_WORKERS"
@@ -85,6 +89,31 @@ def reference_codes(session: Session, on: dt.date) -> ReferenceCodes:
         known_codes=frozenset(code for _, _, code, _ in rows),
         province_of=province_of,
     )
+
+
+def dob_order(path: Path, opening: dict[str, Any], bound: BoundProfile) -> tuple[bool, list[str]]:
+    """Whether the file writes dates of birth month first (US order), and the note that says
+    so, from its first `ORDER_SAMPLE_ROWS` rows; only for a date column without a format.
+
+    A value such as 10/25/1980 can only be month first, 25/10/1980 only day first; 05/03/1985
+    could be either, and is read as the column's other values show. A day-first column with
+    a few swapped values (a typing slip, flagged row by row) stays day first.
+    """
+    spec = bound.profile.fields.get("dob")
+    if "dob" not in bound.field_columns or spec is None or spec.format is not None:
+        return False, []
+    with open_table(path, **opening) as table:
+        values = [bound.map_row(raw).get("dob") for _, raw in islice(table.rows, ORDER_SAMPLE_ROWS)]
+    day_first, month_first = day_month_order(v.value for v in values if v is not None)
+    if month_first < 5 or day_first * 20 > month_first:
+        return False, []
+    columns = " + ".join(bound.field_columns["dob"])
+    return True, [
+        f'Dates of birth in "{columns}" were read month first (US order, m/d/yyyy): in the '
+        f"first {len(values):,} rows, {month_first:,} can only be read that way and "
+        f'{day_first:,} only day first. If that is wrong, give the column a "format" in a '
+        "mapping profile."
+    ]
 
 
 def import_workers(path: Path, workers: int | None = None) -> int:
@@ -133,14 +162,15 @@ def process(
     options = batch.options or {}
     profile = parse_profile(batch.mapping) if batch.mapping is not None else None
     reference = reference_codes(session, batch.collected_on)
-    with open_table(
-        path,
-        encoding=options.get("encoding"),
-        delimiter=options.get("delimiter"),
-        sheet=options.get("sheet"),
+    opening: dict[str, Any] = {
+        "encoding": options.get("encoding"),
+        "delimiter": options.get("delimiter"),
+        "sheet": options.get("sheet"),
         **({"limits": limits} if limits else {}),
-    ) as table:
+    }
+    with open_table(path, **opening) as table:
         bound = resolve_profile(table.header, profile)
+        dob_month_first, order_notes = dob_order(path, opening, bound)
         validator = RowValidator(
             collected_on=batch.collected_on,
             communes_in_force=reference.communes_in_force,
@@ -148,6 +178,7 @@ def process(
             known_codes=reference.known_codes,
             province_of=reference.province_of,
             name_order=bound.profile.name_order,
+            dob_month_first=dob_month_first,
             name_columns=" + ".join(
                 c
                 for f in ("full_name", "family_name", "middle_name", "given_name")
@@ -182,7 +213,7 @@ def process(
             "mapping_profile": bound.profile.name,
             "unmapped_columns": bound.unmapped_columns,
             "vintage": reference.vintage,
-            "notes": table.notes,
+            "notes": [*table.notes, *order_notes],
         }
     batch.rows, batch.accepted, batch.rejected = counts.rows, counts.accepted, counts.rejected
     batch.warnings = counts.warnings

@@ -63,6 +63,8 @@ _CODED: dict[str, tuple[str, Callable[[str | None], codes.Coded | None]]] = {
 }
 _DIGITS = re.compile(r"[0-9]+")
 _PHONE_JUNK = re.compile(r"[\s.\-()]")
+#: An international number of another country (E.164: a country code, at most 15 digits).
+_FOREIGN_PHONE = re.compile(r"\+(?!84)[1-9][0-9]{6,14}", flags=re.ASCII)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -161,6 +163,7 @@ class RowValidator:
         name_order: Literal["family_first", "given_first"] = "family_first",
         name_columns: str | None = None,
         today: dt.date | None = None,
+        dob_month_first: bool = False,
     ) -> None:
         self.collected_on = collected_on
         self.communes_in_force = communes_in_force
@@ -170,6 +173,8 @@ class RowValidator:
         self.name_order = name_order
         self.name_columns = name_columns  # the file's name column(s), for the no-name error
         self.today = today or dt.date.today()
+        #: dates of birth written m/d/yyyy without a format saying so (`dob_order_note`)
+        self.dob_month_first = dob_month_first
         # Field checks that depend on the cell alone, each memoised per distinct cell: a
         # commune's rows repeat the same codes, places, dates and names over and over.
         self._bulk_memos: list[dict[Any, Any]] = []  # of BulkValidators, cleared with ours
@@ -320,7 +325,10 @@ class RowValidator:
         if text is None:
             return
         try:
-            date, warnings = parse_date(text, fv.format if fv else None, today=self.today)
+            date, warnings = parse_date(
+                text, fv.format if fv else None, today=self.today,
+                month_first=self.dob_month_first,
+            )  # fmt: skip
         except DateError as exc:
             issues.append(Issue("dob", _columns(fv), text, exc.code, exc.message))
             return
@@ -529,6 +537,9 @@ class RowValidator:
         if text is None:
             return
         number = _PHONE_JUNK.sub("", text)
+        if _FOREIGN_PHONE.fullmatch(number):  # another country's number, with its code
+            record["phone"] = number
+            return
         if number.startswith("+84"):
             number = "0" + number[3:]
         elif number.startswith("84") and len(number) == 11:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, total_ordering
 from typing import Literal
@@ -25,6 +25,7 @@ __all__ = [
     "FormatError",
     "PartialDate",
     "check_format",
+    "day_month_order",
     "parse_date",
     "swapped_day_month",
 ]
@@ -38,7 +39,8 @@ PLACEHOLDER_JAN_1 = "placeholder_jan_1"
 
 _ACCEPTED_FORMS = (
     "dd/mm/yyyy, d/m/yyyy (also with - or .), yyyy-mm-dd, yyyymmdd, mm/yyyy, yyyy-mm, "
-    "yyyy, or 00/00/yyyy when the day and month are unknown"
+    "yyyy, a month name in English (15-Oct-1953, Oct 15, 1953), or 00/00/yyyy when the day "
+    "and month are unknown"
 )
 
 
@@ -157,11 +159,30 @@ _DMY = re.compile(rf"({_PART})([/.-])({_PART})\2([0-9]{{4}})", flags=re.ASCII)
 _DMY_SHORT_YEAR = re.compile(rf"({_NUM})([/.-])({_NUM})\2([0-9]{{2}})", flags=re.ASCII)
 _MY = re.compile(rf"({_PART})[/.-]([0-9]{{4}})", flags=re.ASCII)
 _EXCEL = re.compile(r"([0-9]{5})(?:\.0+)?", flags=re.ASCII)
+#: Spaces around separators are typing noise ("05 / 03 / 1985"); other spaces are not.
+_SPACED_SEPARATORS = re.compile(r"\s*([/.-])\s*")
 
 
 def _number(part: str) -> int:
     """A day or month part as a number; placeholders ("--", "xx") mean unknown, i.e. 0."""
     return int(part) if part.isdigit() else 0
+
+
+def day_month_order(texts: Iterable[str | None]) -> tuple[int, int]:
+    """(values that can only be day/month/year, values that can only be month/day/year)
+    among `texts` written d/m/yyyy or m/d/yyyy: one with a part over 12 settles its own
+    order; 05/03/1985 settles nothing."""
+    day_first = month_first = 0
+    for text in texts:
+        m = _DMY.fullmatch(_SPACED_SEPARATORS.sub(r"\1", text.strip())) if text else None
+        if m is None:
+            continue
+        first, second = _number(m.group(1)), _number(m.group(3))
+        if 12 < first <= 31 and 1 <= second <= 12:
+            day_first += 1
+        elif 12 < second <= 31 and 1 <= first <= 12:
+            month_first += 1
+    return day_first, month_first
 
 
 def _check_order(raw: str, day: int, month: int, order_hint: str) -> None:
@@ -218,7 +239,9 @@ def _build(
     return date, warnings
 
 
-def _parse_free(raw: str, text: str, today: dt.date) -> tuple[PartialDate, list[str]]:
+def _parse_free(
+    raw: str, text: str, today: dt.date, month_first: bool = False
+) -> tuple[PartialDate, list[str]]:
     """Parse `text` (spaces normalised) against the accepted forms, without a format."""
     if m := _MIDNIGHT.fullmatch(text):
         y, mo, d = m.groups()
@@ -238,6 +261,8 @@ def _parse_free(raw: str, text: str, today: dt.date) -> tuple[PartialDate, list[
     if m := _DMY.fullmatch(text):
         d, _, mo, y = m.groups()
         hint = "month/day/year (US order)"
+        if month_first:
+            d, mo, hint = mo, d, "day/month/year"
         return _build(raw, int(y), _number(mo), _number(d), today, order_hint=hint)
     if m := _DMY_SHORT_YEAR.fullmatch(text):
         yy = m.group(4)
@@ -259,6 +284,9 @@ def _parse_free(raw: str, text: str, today: dt.date) -> tuple[PartialDate, list[
         return _build(raw, int(text[:4]), int(text[4:6]), int(text[6:]), today)
     if re.fullmatch(r"[0-9]{4}", text, flags=re.ASCII):
         return _build(raw, int(text), 0, 0, today)
+    if named := _named_month(text):  # 15-Oct-1953, 15 October 1953, Oct 15, 1953, Oct 1953
+        day, month, y = named
+        return _build(raw, y, month, day, today)
     if (m := _EXCEL.fullmatch(text)) and 1 <= int(m.group(1)) <= 80000:
         raise DateError(
             "excel_serial",
@@ -270,6 +298,25 @@ def _parse_free(raw: str, text: str, today: dt.date) -> tuple[PartialDate, list[
         "unrecognised_date",
         f'"{raw}" is not a date that can be read. Accepted forms: {_ACCEPTED_FORMS}.',
     )
+
+
+_NAMED_DAY_FIRST = re.compile(r"([0-9]{1,2})[ /.-]?([A-Za-z]{3,9})\.?[ /.,-]*([0-9]{4})",
+                              flags=re.ASCII)  # fmt: skip
+_NAMED_MONTH_FIRST = re.compile(r"([A-Za-z]{3,9})\.?[ /.-]*(?:([0-9]{1,2}),?[ /.-]*)?([0-9]{4})",
+                                flags=re.ASCII)  # fmt: skip
+
+
+def _named_month(text: str) -> tuple[int, int, int] | None:
+    """(day or 0, month, year) of a date whose month is an English name or abbreviation:
+    the name settles the order, so no format is needed. None for anything else."""
+    if m := _NAMED_DAY_FIRST.fullmatch(text):
+        day, name, year = m.groups()
+    elif m := _NAMED_MONTH_FIRST.fullmatch(text):
+        name, day, year = m.groups()
+    else:
+        return None
+    month = _MONTH_NUMBER.get(name.lower())
+    return None if month is None else (int(day or 0), month, int(year))
 
 
 # --- parsing with a format --------------------------------------------------------------------
@@ -387,15 +434,20 @@ def _parse_formatted(
 
 
 def parse_date(
-    text: str, fmt: str | Sequence[str] | None = None, *, today: dt.date | None = None
+    text: str,
+    fmt: str | Sequence[str] | None = None,
+    *,
+    today: dt.date | None = None,
+    month_first: bool = False,
 ) -> tuple[PartialDate, list[str]]:
     """Read a date as written on forms and in spreadsheets; return it with warning codes.
 
-    Without `fmt` the common Vietnamese forms are accepted (day first), with 00, "--" or
-    "xx" for an unknown day or month. With `fmt` (%d, %m, %b, %B, %Y and literal characters
-    only), or a list of formats tried in order, the text must match one exactly; 00 still
-    means unknown, which `time.strptime` refuses. Raises DateError rather than guess a
-    day/month order, a century or an Excel serial; FormatError for a format it cannot use.
+    Without `fmt` the common Vietnamese forms are accepted (day first, or month first with
+    `month_first`, for a column found to be written the US way: `day_month_order`), with 00,
+    "--" or "xx" for an unknown day or month. With `fmt` (%d, %m, %b, %B, %Y and literal
+    characters only), or a list of formats tried in order, the text must match one exactly;
+    00 still means unknown, which `time.strptime` refuses. Raises DateError rather than guess
+    a day/month order, a century or an Excel serial; FormatError for a format it cannot use.
     """
     formats = () if fmt is None else (fmt,) if isinstance(fmt, str) else tuple(fmt)
     for f in formats:
@@ -406,6 +458,4 @@ def parse_date(
         raise DateError("missing_date", "No date was given.")
     if formats:
         return _parse_formatted(raw, formats, today)
-    # Spaces around separators are typing noise ("05 / 03 / 1985"); other spaces are not.
-    normalised = re.sub(r"\s*([/.-])\s*", r"\1", raw)
-    return _parse_free(raw, normalised, today)
+    return _parse_free(raw, _SPACED_SEPARATORS.sub(r"\1", raw), today, month_first)

@@ -134,3 +134,35 @@ def test_explain_export_and_evaluate(session, scope, tmp_path):
     scores = evaluate(connection, "truth_id")
     assert scores["clusters"]["false_merges"] == 0
     assert scores["clusters"]["precision"] == 1.0
+
+
+def test_records_naming_no_commune_are_paired_on_their_names_in_the_uploading_commune(
+    session, scope, tmp_path
+):
+    """A foreign file's rows have no commune codes; without a birth date or a number, the
+    name within the commune that uploaded them is all that can bring two of them together."""
+    load(session, scope, write(tmp_path / "background.csv", []))
+    path = tmp_path / "foreign.csv"
+    path.write_text(
+        "id,first,last,street,mother\n"
+        "f1,Vanessa,Harris,12 High Street Kingston,Taylor\n"
+        "f2,Vanessa,Harris,12 High St Kingston,Taylor\n"
+        "f3,Gregory,Garcia,3 Mill Lane Leeds,Noble\n",
+        encoding="utf-8",
+    )
+    mapping = {"source_key": "id", "name_order": "given_first",
+               "fields": {"given_name": "first", "family_name": "last",
+                          "permanent_address": "street", "mother_name": "mother"}}  # fmt: skip
+    batch, _ = register(session, BatchRequest(path=path, commune_code="00004", mapping=mapping))
+    run_batch(scope, batch.id, path)
+    run(session.connection(), RunOptions())
+    record_id = dict(session.execute(sa.select(SourceRecord.source_key, SourceRecord.id)).all())
+    rules = dict(
+        session.execute(
+            sa.select(MatchCandidate.right_record_id, MatchCandidate.blocking_rule).where(
+                MatchCandidate.left_record_id == record_id["f1"]
+            )
+        ).all()
+    )
+    assert rules.get(record_id["f2"]) == "family_given_commune"
+    assert record_id["f3"] not in rules

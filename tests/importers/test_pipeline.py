@@ -204,6 +204,45 @@ def test_a_date_column_written_in_several_forms_loads_through_a_list_of_formats(
     assert "any of %m/%d/%Y, %d-%b-%Y" in third.warnings[0]["message"]
 
 
+def _dates_file(path, dates: list[str]):
+    lines = ["full_name,dob"] + [f"Person {i},{d}" for i, d in enumerate(dates)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_date_column_written_month_first_is_read_that_way_with_a_note(
+    session, scope, tmp_path
+) -> None:
+    dates = ["10/25/1980", "03/04/1975", "12/31/1999", "01/13/2001", "07/20/1969", "02/14/1990"]
+    summary = import_file(session, scope, _dates_file(tmp_path / "us.csv", dates))
+    rows = records(session, summary["batch_id"])
+    assert [(r.dob_year, r.dob_month, r.dob_day) for r in rows[:2]] == [(1980, 10, 25),
+                                                                         (1975, 3, 4)]  # fmt: skip
+    assert all(r.dob_year is not None and not r.warnings for r in rows)
+    (note,) = summary["notes"]
+    assert "month first (US order" in note and "5 can only be read that way" in note
+
+
+def test_a_day_first_column_with_a_few_swapped_values_stays_day_first(
+    session, scope, tmp_path
+) -> None:
+    dates = [f"{d}/03/1980" for d in range(13, 29)] * 3 + ["03/25/1980", "03/04/1975"]
+    summary = import_file(session, scope, _dates_file(tmp_path / "vn.csv", dates))
+    rows = records(session, summary["batch_id"])
+    assert (rows[-1].dob_month, rows[-1].dob_day) == (4, 3)
+    assert [w["code"] for w in rows[-2].warnings] == ["month_day_order"]
+    assert summary["notes"] == []
+
+
+def test_a_format_in_the_profile_is_not_second_guessed(session, scope, tmp_path) -> None:
+    dates = ["10/25/1980"] * 6 + ["03/04/1975"]
+    mapping = {"fields": {"full_name": "full_name", "dob": {"column": "dob", "format": "%d/%m/%Y"}}}
+    summary = import_file(session, scope, _dates_file(tmp_path / "f.csv", dates), mapping=mapping)
+    last = records(session, summary["batch_id"])[-1]
+    assert (last.dob_month, last.dob_day) == (4, 3)
+    assert summary["notes"] == []
+
+
 def test_the_raw_row_is_stored_as_its_cells_with_cells_beyond_the_headings_after_them(
     session, scope, tmp_path
 ) -> None:

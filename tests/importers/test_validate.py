@@ -195,6 +195,12 @@ def test_phone_numbers_are_normalised() -> None:
     assert odd.record["phone"] == "12" and codes_of(odd) == {"unusual_phone"}
 
 
+def test_another_countrys_number_with_its_country_code_is_kept_without_a_warning() -> None:
+    uk = row(full_name="A B", phone="+44 (20) 7946-0958")
+    assert uk.record["phone"] == "+442079460958" and not uk.issues
+    assert codes_of(row(full_name="A B", phone="+44 12")) == {"unusual_phone"}
+
+
 _CHECKS = {
     "personal_id_number": re.compile(r"^[0-9]{12}$"),
     "permanent_commune_code": re.compile(r"^[0-9]{5}$"),

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from popdb.dates import DateError, PartialDate, parse_date, swapped_day_month
+from popdb.dates import (
+    DateError,
+    PartialDate,
+    day_month_order,
+    parse_date,
+    swapped_day_month,
+)
 
 TODAY = dt.date(2025, 6, 15)
 
@@ -433,3 +439,41 @@ def test_several_formats_are_tried_in_order_and_the_first_match_is_kept() -> Non
 def test_y_lower_case_is_refused_because_the_century_is_ambiguous() -> None:
     with pytest.raises(ValueError, match="century"):
         parse_date("050385", "%d%m%y")
+
+
+def test_month_first_reads_a_slash_date_the_us_way_and_flags_the_other_order() -> None:
+    date, _ = parse_date("10/05/1953", today=TODAY, month_first=True)
+    assert date == PartialDate(1953, 10, 5)
+    assert parse_date("10/00/1953", today=TODAY, month_first=True)[0] == PartialDate(1953, 10)
+    with pytest.raises(DateError) as info:
+        parse_date("25/10/1953", today=TODAY, month_first=True)
+    assert info.value.code == "month_day_order" and "day/month/year" in info.value.message
+    # forms that carry their own order are unaffected
+    assert parse_date("1953-10-05", today=TODAY, month_first=True)[0] == PartialDate(1953, 10, 5)
+
+
+def test_day_month_order_counts_only_the_values_that_settle_their_order() -> None:
+    texts = ["25/10/1980", "10/25/1980", "10 / 26 / 1981", "05/03/1985", "1980-10-25", None, "",
+             "32/10/1980", "00/10/1980", "12-31-1999"]  # fmt: skip
+    assert day_month_order(texts) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("15-Oct-1953", PartialDate(1953, 10, 15)),
+        ("15 October 1953", PartialDate(1953, 10, 15)),
+        ("Oct 15, 1953", PartialDate(1953, 10, 15)),
+        ("Sept. 5, 1953", PartialDate(1953, 9, 5)),
+        ("Oct 1953", PartialDate(1953, 10)),
+    ],
+)
+def test_a_month_written_as_an_english_name_needs_no_format(
+    text: str, expected: PartialDate
+) -> None:
+    assert parse(text) == expected
+
+
+def test_a_word_that_is_no_month_is_not_a_date_and_a_named_date_is_still_checked() -> None:
+    assert error("15-Foo-1953").code == "unrecognised_date"
+    assert error("31-Feb-1953").code == "invalid_date"
