@@ -127,8 +127,29 @@ def get_batch(session: Session, batch_id: int) -> ImportBatch:
     return batch
 
 
-def summary(batch: ImportBatch, *, duplicate: bool = False) -> dict[str, Any]:
-    """The design's import summary: what the CLI prints and the API returns."""
+def ignored_on_duplicate(batch: ImportBatch, request: BatchRequest) -> list[str]:
+    """Notes for an upload of a file already loaded that asked for it to be read otherwise
+    (a corrected mapping profile, another collection date): nothing of it was applied, and
+    the clerk must not believe it was."""
+    changed = []
+    if request.mapping != batch.mapping:
+        changed.append("another mapping profile" if request.mapping else "no mapping profile")
+    if request.collected_on is not None and request.collected_on != batch.collected_on:
+        changed.append(f"the collection date {request.collected_on.isoformat()}")
+    if not changed:
+        return []
+    return [
+        f"This file was already loaded for commune {batch.commune_code} as batch {batch.id}; "
+        f"this upload gave {' and '.join(changed)}, which was not applied: nothing was "
+        "imported again, and the batch keeps the rows as first read."
+    ]
+
+
+def summary(
+    batch: ImportBatch, *, duplicate: bool = False, notes: list[str] | None = None
+) -> dict[str, Any]:
+    """The design's import summary: what the CLI prints and the API returns; `notes` are
+    added to the batch's own."""
     return {
         "batch_id": batch.id,
         "status": batch.status,
@@ -145,5 +166,5 @@ def summary(batch: ImportBatch, *, duplicate: bool = False) -> dict[str, Any]:
         "started_at": batch.started_at.isoformat() if batch.started_at else None,
         "finished_at": batch.finished_at.isoformat() if batch.finished_at else None,
         "unmapped_columns": batch.options.get("unmapped_columns", []),
-        "notes": batch.options.get("notes", []),
+        "notes": [*batch.options.get("notes", []), *(notes or [])],
     }

@@ -475,7 +475,7 @@ def import_file(
     report: Path | None,
 ) -> None:
     """Import a CSV or XLSX file of citizen records collected by one commune."""
-    from importers.batches import BatchRequest, register, summary
+    from importers.batches import BatchRequest, ignored_on_duplicate, register, summary
     from importers.mapping import MappingError, load_profile
     from importers.pipeline import run_batch
     from importers.report import write_report
@@ -508,7 +508,7 @@ def import_file(
         batch, duplicate = register(session, request)
         batch_id = batch.id
         if duplicate:
-            out = summary(batch, duplicate=True)
+            out = summary(batch, duplicate=True, notes=ignored_on_duplicate(batch, request))
     if not duplicate:
         progress = Progress(total=estimate_rows(file), enabled=sys.stderr.isatty())
         try:

@@ -22,7 +22,13 @@ from api.imports.schemas import (
     UploadFileSchema,
     UploadFormSchema,
 )
-from importers.batches import BatchRequest, get_batch, register, summary
+from importers.batches import (
+    BatchRequest,
+    get_batch,
+    ignored_on_duplicate,
+    register,
+    summary,
+)
 from importers.report import report_lines
 from importers.worker import notify
 from popdb.errors import Forbidden, InvalidInput
@@ -96,20 +102,18 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
     upload.save(stored)
     options = {k: form[k] for k in ("encoding", "delimiter", "sheet") if form.get(k)}
     session = get_session()
+    wanted = BatchRequest(
+        path=stored,
+        commune_code=commune_code,
+        file_name=Path(upload.filename or "upload").name,
+        mapping=mapping,
+        collected_on=form.get("collected_on"),
+        options=options,
+        client_id=client.id,
+        stored_path=str(stored),
+    )
     try:
-        batch, duplicate = register(
-            session,
-            BatchRequest(
-                path=stored,
-                commune_code=commune_code,
-                file_name=Path(upload.filename or "upload").name,
-                mapping=mapping,
-                collected_on=form.get("collected_on"),
-                options=options,
-                client_id=client.id,
-                stored_path=str(stored),
-            ),
-        )
+        batch, duplicate = register(session, wanted)
         if duplicate:
             stored.unlink(missing_ok=True)
         else:
@@ -118,7 +122,8 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
     except BaseException:
         stored.unlink(missing_ok=True)
         raise
-    out = _with_report_url(batch, summary(batch, duplicate=duplicate))
+    notes = ignored_on_duplicate(batch, wanted) if duplicate else []
+    out = _with_report_url(batch, summary(batch, duplicate=duplicate, notes=notes))
     location = {"Location": url_for("imports.import_status", batch_id=batch.id)}
     return out, (200 if duplicate else 202), location
 

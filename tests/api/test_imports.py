@@ -63,6 +63,21 @@ def test_the_same_file_twice_is_one_batch(client, police, work, tmp_path) -> Non
     assert again.status_code == 200
     assert again.get_json()["batch_id"] == first["batch_id"]
     assert again.get_json()["duplicate_batch"] is True
+    assert again.get_json()["notes"] == []
+
+
+def test_the_same_file_again_with_another_profile_says_the_profile_was_not_applied(
+    client, police, work, tmp_path
+) -> None:
+    path = write_csv(tmp_path / "dc01.csv", list(fake_rows(3)))
+    first = upload(client, police, path, collected_on="2026-01-05").get_json()
+    work()
+    mapping = json.dumps({"fields": {"full_name": "Họ, chữ đệm và tên khai sinh"}})
+    again = upload(client, police, path, mapping=mapping, collected_on="2026-02-01").get_json()
+    assert again["duplicate_batch"] is True and again["batch_id"] == first["batch_id"]
+    (note,) = again["notes"]
+    assert "another mapping profile and the collection date 2026-02-01" in note
+    assert "not applied" in note and f"batch {first['batch_id']}" in note
 
 
 def test_police_upload_and_read_only_for_their_own_commune(client, police, make_client,
