@@ -117,7 +117,8 @@ def explain_keys(connection: sa.Connection, key_a: str, key_b: str) -> dict:
 
 
 def export_pairs(connection: sa.Connection, path: Path) -> int:
-    """source_key_l, source_key_r, match_probability, decision: every stored scored pair."""
+    """source_key_l, source_key_r, match_probability, decision: every stored scored pair
+    (distinct pairs only from `run.STORE_DISTINCT_ABOVE`; the rest are never stored)."""
     rows = connection.execute(sa.text(f"""
         SELECT {RECORD_KEY.replace('sr.', 'l.')}, {RECORD_KEY.replace('sr.', 'r.')},
                mc.probability, mc.decision, mc.review_status

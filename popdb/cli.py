@@ -613,7 +613,8 @@ def dedup_explain(ctx: click.Context, key_a: str, key_b: str) -> None:
 @click.option("--clusters", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def dedup_export(ctx: click.Context, pairs: Path | None, clusters: Path | None) -> None:
-    """Write the scored pairs and/or every record's person as CSV."""
+    """Write the stored scored pairs (links, reviews, and distinct pairs from probability
+    0.01) and/or every record's person as CSV."""
     from dedup.report import export_clusters, export_pairs
     from popdb.errors import InvalidInput
 
