@@ -549,7 +549,8 @@ class RowValidator:
         if not (number.isascii() and number.isdigit() and len(number) == 10):
             issues.append(
                 Issue("phone", _columns(fv), text, "unusual_phone",
-                      "A Vietnamese phone number has 10 digits (e.g. 0912345678); kept as written.")
+                      "Not a phone number as written in Vietnam (10 digits, e.g. 0912345678) "
+                      "or with a + and a country code (+44 20 7946 0958); kept as written.")
             )  # fmt: skip
             number = text
         record["phone"] = number
