@@ -142,7 +142,7 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "dob_year": row["dob_year"] or 0,
         "dob_month": row["dob_month"] or 0,
         "dob_day": row["dob_day"] or 0,
-        "sex": -1 if row["sex"] is None else row["sex"],
+        "sex": -1 if not row["sex"] else row["sex"],  # 0 is "no information" (QCVN 109)
     }
 
 

@@ -166,3 +166,38 @@ def test_records_naming_no_commune_are_paired_on_their_names_in_the_uploading_co
     )
     assert rules.get(record_id["f2"]) == "family_given_commune"
     assert record_id["f3"] not in rules
+
+
+def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_person(
+    session, scope, tmp_path
+):
+    """The golden name keeps its diacritics and the sex stays known when a later record of the
+    same person writes NGO VAN CUONG and sex 0 ("no information"), and sex 0 is no
+    disagreement for the matcher."""
+    first = [("P", "g1", "Ngô Văn Cường", "04/07/1985", "Nam", "001085000777", "Ngô Văn Tư",
+              "Lê Thị Hạnh", "Số 3 phố Huế, Phường Hai Bà Trưng, Hà Nội")]  # fmt: skip
+    later = [("P", "g2", "NGO VAN CUONG", "04/07/1985", "0", "001085000777", "NGO VAN TU",
+              "LE THI HANH", "So 3 pho Hue, Phuong Hai Ba Trung, Ha Noi")]  # fmt: skip
+    load(session, scope, write(tmp_path / "first.csv", first))
+    run(session.connection(), RunOptions())
+    with (tmp_path / "later.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS)
+        for _, key, name, dob, sex, pin, father, mother, address in later:
+            writer.writerow(dc01_row(source_key=key, full_name=name, dob=dob, sex=sex,
+                                     personal_id_number=pin, father_name=father,
+                                     mother_name=mother, permanent_address=address))  # fmt: skip
+    load(session, scope, tmp_path / "later.csv")
+    run(session.connection(), RunOptions())
+    sex_of = dict(session.execute(sa.select(SourceRecord.source_key, SourceRecord.sex)).all())
+    assert sex_of["g2"] == 0
+    (person,) = session.scalars(
+        sa.select(Person).join(SourceRecord, SourceRecord.person_id == Person.id)
+        .where(SourceRecord.source_key.in_(["g1", "g2"])).distinct()
+    ).all()  # fmt: skip
+    assert (person.full_name, person.given_name, person.sex) == ("Ngô Văn Cường", "Cường", 1)
+    keys = session.execute(
+        sa.text("SELECT k.sex FROM match_key k JOIN source_record sr ON sr.id = k.record_id "
+                "WHERE sr.source_key = 'g2'")
+    ).scalar_one()  # fmt: skip
+    assert keys == -1
