@@ -93,3 +93,34 @@ def test_the_migrations_number_halves_are_the_engines(engine: sa.Engine) -> None
                     "FROM unnest(CAST(:ns AS text[])) AS n"), {"ns": numbers}
         ).all()  # fmt: skip
     assert [tuple(r) for r in got] == [halves(n) for n in numbers]
+
+
+def test_existing_keys_take_sex_unknown_and_the_batch_commune_and_give_them_back(
+    scratch_database_url: str,
+) -> None:
+    engine = sa.create_engine(scratch_database_url)
+    try:
+        migrate.upgrade(engine, "0007")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO import_batch (id, commune_code, file_name, sha256, size_bytes, "
+                "collected_on, options) VALUES (1, '00004', 'f.csv', repeat('0', 64), 1, "
+                "'2025-07-01', '{}')"))  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO source_record (id, batch_id, row_number, raw, sex, "
+                "permanent_commune_code) VALUES (1, 1, 2, '[]', 0, NULL), "
+                "(2, 1, 3, '[]', 2, '00007')"))  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO match_key (record_id, sex, commune, dob_year, dob_month, dob_day) "
+                "VALUES (1, 0, NULL, 0, 0, 0), "
+                "(2, 2, '00007', 0, 0, 0)"))  # fmt: skip
+        migrate.upgrade(engine, "0008")
+        query = sa.text("SELECT record_id, sex, commune FROM match_key ORDER BY record_id")
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(query)] == [(1, -1, "00004"), (2, 2, "00007")]
+        migrate.downgrade(engine, "0007")
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(query)] == [(1, 0, None), (2, 2, "00007")]
+    finally:
+        migrate.downgrade(engine, "base")
+        engine.dispose()
