@@ -218,8 +218,9 @@ class RowValidator:
             if name == _PIN:
                 info = done.side
         if info is not None:
+            column = _columns(mapped.get(_PIN))
             issues.extend(
-                Issue(_PIN, None, info.number, code, message)
+                Issue(_PIN, column, info.number, code, message)
                 for code, message in self._pin_problems(
                     info, record["dob_year"], record["sex"], record["birth_registration_code"]
                 )
@@ -398,9 +399,14 @@ class RowValidator:
             try:
                 number = pin.normalize_cmnd(digits)
             except pin.PinError as exc:
-                issues.append(Issue("other_id_number", _columns(fv), text, exc.code, exc.message))
-                record["other_id_number"] = text
-                return
+                if exc.code != "leading_zero_lost" or exc.suggestion is None:
+                    issues.append(
+                        Issue("other_id_number", _columns(fv), text, exc.code, exc.message)
+                    )
+                    record["other_id_number"] = text
+                    return
+                number = exc.suggestion  # 8 digits: a spreadsheet dropped the leading zero
+                issues.append(_zero_restored("other_id_number", fv, text, number))
             record["other_id_number"] = number
             if pin.is_duplicated_cmnd(number):
                 issues.append(
@@ -425,8 +431,11 @@ class RowValidator:
         try:
             record[name] = pin.normalize_cmnd(text)
             return
-        except pin.PinError:
-            pass
+        except pin.PinError as exc:
+            if exc.code == "leading_zero_lost" and exc.suggestion is not None:
+                record[name] = exc.suggestion
+                issues.append(_zero_restored(name, fv, text, exc.suggestion))
+                return
         record[name] = text
         issues.append(
             Issue(
@@ -583,6 +592,11 @@ _PIN_WARNINGS = {
 }
 
 
+def _zero_restored(field: str, fv: FieldValue | None, text: str, number: str) -> Issue:
+    message = f"The number lost its leading zero in a spreadsheet; restored as {number}."
+    return Issue(field, _columns(fv), text, "leading_zero_restored", message)
+
+
 def _value(fv: FieldValue | None) -> str | None:
     if fv is None or fv.value is None:
         return None
@@ -639,6 +653,8 @@ class BulkValidator:
         self.validator = v = validator
         self._names_cells = [plan.fields[f] for f in _NAME_FIELDS if f in plan.fields]
         self._names_memo: dict[Any, _NameEntry] = {}
+        pins = plan.fields.get(_PIN)
+        self._pin_column = " + ".join(pins.columns) if pins is not None and pins.columns else None
         self._present: list[tuple[int, str, FieldCells, dict[Any, _Entry]]] = []
         absent: list[str] = []
         columns: list[str] = list(NAME_COLUMNS)
@@ -758,6 +774,7 @@ class BulkValidator:
     ) -> None:
         n = len(pins)
         cross, problems = self._cross, self.validator._pin_problems
+        column = self._pin_column
         for i, info, year, sex, place in zip(
             range(n), sides[_PIN], sides.get("dob") or repeat(None, n),
             sides.get("sex") or repeat(None, n),
@@ -772,7 +789,7 @@ class BulkValidator:
                 found = cross[key] = problems(info, year, sex, place)
             if found:
                 issues.setdefault(i, []).extend(
-                    Issue(_PIN, None, pins[i], code, message) for code, message in found
+                    Issue(_PIN, column, pins[i], code, message) for code, message in found
                 )
 
 

@@ -133,6 +133,8 @@ _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 _ASCII_DIGITS = frozenset("0123456789")
 # A spreadsheet's numeric cell exported in scientific notation: "1.23457E+11", "1,23457e+11".
 _SCIENTIFIC = re.compile(r"[0-9]+(?:[.,][0-9]+)?[eE][+-]?[0-9]+")
+#: A number column's cell written out as a float ("1174371825.0"): the fraction is not a digit.
+_FLOAT_ZERO = re.compile(r"([0-9]+)\.0+")
 
 
 class PinError(ValueError):
@@ -190,6 +192,8 @@ def _digits(raw: str, what: str) -> str:
             f"The {what} was turned into a rounded number by a spreadsheet (like 1.23457E+11); "
             "its digits are lost. Format the column as text and enter the number again.",
         )
+    if m := _FLOAT_ZERO.fullmatch(raw.strip()):
+        raw = m.group(1)
     # Positions count every character as typed, so the clerk can find the bad one.
     for position, ch in enumerate(raw, start=1):
         if ch in _ASCII_DIGITS or _is_separator(ch):

@@ -133,6 +133,7 @@ def test_a_pin_disagreeing_with_the_row_is_kept_with_warnings() -> None:
     assert r.record["personal_id_number"] == "027139005852"
     assert {"pin_birth_year_mismatch", "pin_sex_mismatch"} <= codes_of(r)
     assert any("1939" in i.message for i in r.issues)
+    assert {i.column for i in r.issues if i.code.startswith("pin_")} == {"PERSONAL_ID_NUMBER"}
 
 
 def test_a_pin_place_is_checked_against_the_pre_2025_province_of_birth_registration() -> None:
@@ -154,6 +155,10 @@ def test_an_old_nine_digit_id_is_kept_and_the_duplicated_range_flagged() -> None
     r = row(full_name="A B", other_id_number="271 460 000")
     assert r.record["other_id_number"] == "271460000"
     assert codes_of(r) == {"cmnd_issued_twice"}
+    lost = row(full_name="A B", other_id_number="14067543", father_id_number="15507106")
+    assert lost.record["other_id_number"] == "014067543"
+    assert lost.record["father_id_number"] == "015507106"
+    assert [i.code for i in lost.issues] == ["leading_zero_restored"] * 2
     passport = row(full_name="A B", other_id_number="B1234567")
     assert passport.record["other_id_number"] == "B1234567" and passport.issues == []
 

@@ -246,6 +246,12 @@ def test_a_spreadsheet_scientific_number_is_rejected_as_lost_digits() -> None:
     assert error_of("1,23457e+11").code == "scientific_notation"
 
 
+def test_a_number_written_out_as_a_float_loses_only_its_fraction() -> None:
+    assert pin.normalize_pin("001174371825.0") == "001174371825"
+    assert pin.parse_pin("1174371825.00", restore_leading_zeros=True).number == "001174371825"
+    assert pin.normalize_pin("079.303.000.123") == "079303000123"  # dots as group separators
+
+
 @pytest.mark.parametrize("raw", ["", "   ", " - . "])
 def test_an_empty_value_is_rejected_as_empty(raw: str) -> None:
     assert error_of(raw).code == "empty"
