@@ -26,6 +26,7 @@ __all__ = [
     "UNMAPPED_HEADERS",
     "dc01_profile",
     "header_key",
+    "unrecognised",
 ]
 
 #: Pseudo-field of the form number: it identifies the row in the source, it is not citizen data.
@@ -94,7 +95,14 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "Số căn cước công dân",
         "ĐDCN",
     ),
-    "other_id_number": ("CMND", "Số CMND 9 số", "Số CMND 09 số", "Số chứng minh nhân dân"),
+    "other_id_number": (
+        "CMND",
+        "Số CMND 9 số",
+        "Số CMND 09 số",
+        "Số chứng minh nhân dân",
+        "Số CMND cũ",
+        "CMND cũ",
+    ),
     "birth_registration_place": ("Nơi ĐKKS", "Nơi đăng ký khai sinh"),
     "hometown": ("Nguyên quán",),
     "marital_status": ("Hôn nhân", "TTHN"),
@@ -104,12 +112,27 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "HKTT",
         "Hộ khẩu thường trú",
         "Nơi ĐKTT",
+        "Địa chỉ",
     ),
-    "current_address": ("Chỗ ở hiện nay", "Nơi ở hiện nay", "Chỗ ở hiện tại", "Địa chỉ hiện tại"),
+    "current_address": (
+        "Chỗ ở hiện nay",
+        "Nơi ở hiện nay",
+        "Chỗ ở hiện tại",
+        "Địa chỉ hiện tại",
+        "Nơi ở",
+        "Chỗ ở",
+    ),
     "father_name": ("Họ tên cha", "Họ tên bố", "Tên cha", "Họ và tên cha", "Tên bố"),
     "mother_name": ("Họ tên mẹ", "Tên mẹ", "Họ và tên mẹ"),
     "spouse_name": ("Họ tên vợ/chồng", "Họ tên vợ, chồng", "Tên vợ/chồng"),
-    "household_head_relation": ("QH với CH", "Quan hệ", "Quan hệ với CH", "QHCH"),
+    "household_head_relation": (
+        "QH với CH",
+        "Quan hệ",
+        "Quan hệ với CH",
+        "QHCH",
+        "QH chủ hộ",
+        "Quan hệ chủ hộ",
+    ),
     "phone": ("SĐT", "Điện thoại", "Số ĐT", "Di động"),
     "email": ("E-mail", "Thư điện tử"),
 }
@@ -127,9 +150,11 @@ def header_key(header: str | None) -> str:
     return " ".join(_NOT_ALNUM.split(fold(header) or "")).strip()
 
 
-def _lookup() -> dict[str, str | None]:
-    """header_key -> target; the official headers win over aliases, and an alias may not be
-    claimed by two targets (checked here so a bad edit fails at import, not in a commune)."""
+def _lookup() -> tuple[dict[str, str | None], dict[str, str | None]]:
+    """header_key -> target, and the same without spaces (for headers run together:
+    "HOTEN", "NGAYSINH"), where a key two targets would share is left out. The official
+    headers win over aliases, and an alias may not be claimed by two targets (checked here
+    so a bad edit fails at import, not in a commune)."""
     table: dict[str, str | None] = {}
     entries: list[tuple[str, str | None]] = [*DC01_COLUMNS]
     entries += [(h, None) for h in UNMAPPED_HEADERS]
@@ -139,15 +164,32 @@ def _lookup() -> dict[str, str | None]:
         if key in table and table[key] != target:
             raise AssertionError(f"DC01 header {header!r} claimed by {table[key]} and {target}")
         table.setdefault(key, target)
-    return table
+    joined: dict[str, str | None] = {}
+    shared: set[str] = set()
+    for key, target in table.items():
+        compact = key.replace(" ", "")
+        if compact in joined and joined[compact] != target:
+            shared.add(compact)
+        joined.setdefault(compact, target)
+    return table, {k: v for k, v in joined.items() if k not in shared}
 
 
-_LOOKUP = _lookup()
+_LOOKUP, _LOOKUP_JOINED = _lookup()
 
 
 def dc01_field(header: str) -> str | None:
     """The canonical field (or SOURCE_KEY) a DC01-style header stands for, else None."""
-    return _LOOKUP.get(header_key(header))
+    key = header_key(header)
+    if key in _LOOKUP:
+        return _LOOKUP[key]
+    return _LOOKUP_JOINED.get(key.replace(" ", ""))
+
+
+def unrecognised(header: list[str]) -> list[str]:
+    """Headers neither a field nor one of `UNMAPPED_HEADERS`: columns a clerk may think were
+    read when they were only kept in the raw row."""
+    return [h for h in header if h.strip() and header_key(h) not in _LOOKUP
+            and header_key(h).replace(" ", "") not in _LOOKUP_JOINED]  # fmt: skip
 
 
 def dc01_profile(header: list[str]) -> MappingProfile | None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from importers.batches import DONE, get_batch, summary
 from importers.chunks import ChunkWork
+from importers.dc01 import unrecognised
 from importers.errors import FileRejected
 from importers.limits import Limits
 from importers.loader import load
@@ -113,6 +114,21 @@ def dob_order(path: Path, opening: dict[str, Any], bound: BoundProfile) -> tuple
         f"first {len(values):,} rows, {month_first:,} can only be read that way and "
         f'{day_first:,} only day first. If that is wrong, give the column a "format" in a '
         "mapping profile."
+    ]
+
+
+def _unread_note(bound: BoundProfile, mapping: dict[str, Any] | None) -> list[str]:
+    """A file read without a profile whose headers were not all recognised: say which columns
+    were kept in the raw rows only, or a clerk may believe their birth dates were read."""
+    if mapping is not None:  # the profile's author chose what to read
+        return []
+    unread = unrecognised(bound.unmapped_columns)
+    if not unread:
+        return []
+    shown = ", ".join(f'"{c}"' for c in unread)
+    return [
+        f"{len(unread)} column(s) were not recognised, so they were kept in the raw rows but "
+        f"not read: {shown}. To read them, upload the file with a mapping profile naming them."
     ]
 
 
@@ -213,7 +229,7 @@ def process(
             "mapping_profile": bound.profile.name,
             "unmapped_columns": bound.unmapped_columns,
             "vintage": reference.vintage,
-            "notes": [*table.notes, *order_notes],
+            "notes": [*table.notes, *order_notes, *_unread_note(bound, batch.mapping)],
         }
     batch.rows, batch.accepted, batch.rejected = counts.rows, counts.accepted, counts.rejected
     batch.warnings = counts.warnings

@@ -13,6 +13,7 @@ from importers.dc01 import (
     dc01_field,
     dc01_profile,
     header_key,
+    unrecognised,
 )
 from importers.mapping import FieldSpec
 from popdb.models.citizen import CANONICAL_FIELDS
@@ -94,13 +95,26 @@ def test_header_key_drops_case_diacritics_and_punctuation() -> None:
         ("Điện thoại", "phone"),
         ("Số phiếu", SOURCE_KEY),
         ("Mã phiếu", SOURCE_KEY),
+        # a commune's own layouts: words run together or joined by underscores
+        ("HOTEN", "full_name"),
+        ("HO_TEN", "full_name"),
+        ("NGAYSINH", "dob"),
+        ("GIOITINH", "sex"),
+        ("QUEQUAN", "hometown"),
+        ("SO_DINH_DANH", "personal_id_number"),
+        ("Số CMND cũ", "other_id_number"),
+        ("DIA_CHI", "permanent_address"),
+        ("Nơi ở", "current_address"),
+        ("QH_CHU_HO", "household_head_relation"),
     ],
 )
 def test_headers_seen_in_practice_map_to_their_field(header: str, field: str) -> None:
     assert dc01_field(header) == field
 
 
-@pytest.mark.parametrize("header", ["STT", "Tạm trú", "Nơi tạm trú", "Ghi chú", "Nơi sinh"])
+@pytest.mark.parametrize(
+    "header", ["STT", "Tạm trú", "Nơi tạm trú", "Ghi chú", "Nơi sinh", "CCCD/CMND", "NOISINH"]
+)
 def test_row_counters_temporary_residence_and_strangers_stay_unmapped(header: str) -> None:
     assert dc01_field(header) is None
 
@@ -138,3 +152,8 @@ def test_a_header_without_a_name_column_is_not_dc01() -> None:
 
 def test_a_father_s_name_alone_is_not_a_citizen_s_name() -> None:
     assert dc01_profile(["Họ tên cha", "Họ tên mẹ"]) is None
+
+
+def test_unrecognised_headers_are_those_neither_read_nor_skipped_on_purpose() -> None:
+    header = ["STT", "HOTEN", "Ghi chú", "CCCD/CMND", "", "Tạm trú"]
+    assert unrecognised(header) == ["Ghi chú", "CCCD/CMND"]

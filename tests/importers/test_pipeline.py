@@ -243,6 +243,22 @@ def test_a_format_in_the_profile_is_not_second_guessed(session, scope, tmp_path)
     assert summary["notes"] == []
 
 
+def test_a_commune_s_own_headers_are_read_and_those_not_recognised_are_named_in_a_note(
+    session, scope, tmp_path
+) -> None:
+    path = tmp_path / "xa.csv"
+    path.write_text(
+        "STT,HOTEN,NGAYSINH,GIOITINH,CCCD/CMND,Ghi chú\n"
+        "1,NGUYEN VAN HOA,12-05-1980,Nam,001080000111,\n",
+        encoding="utf-8",
+    )
+    summary = import_file(session, scope, path)
+    (rec,) = records(session, summary["batch_id"])
+    assert (rec.full_name, rec.dob_year, rec.sex) == ("NGUYEN VAN HOA", 1980, 1)
+    (note,) = summary["notes"]
+    assert "2 column(s) were not recognised" in note and '"CCCD/CMND", "Ghi chú"' in note
+
+
 def test_the_raw_row_is_stored_as_its_cells_with_cells_beyond_the_headings_after_them(
     session, scope, tmp_path
 ) -> None:
