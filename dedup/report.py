@@ -113,7 +113,31 @@ def explain_keys(connection: sa.Connection, key_a: str, key_b: str) -> dict:
         raise NotFound("no match model yet: run `popdb dedup run` first")
     result = explain(connection, found[2], _one_record(connection, key_a),
                      _one_record(connection, key_b))  # fmt: skip
-    return {"model_version": found[1], **result}
+    return {"model_version": found[1], **result, **_stored(connection, result)}
+
+
+#: Why a pair the model would link can be stored for review (`dedup.clustering._conflict`).
+HELD_BECAUSE = (
+    "the link was held for review when records were grouped into persons: the two groups "
+    "hold different personal ID numbers, belong to two persons already, disagree on sex or "
+    "birth year with no shared document number, or hold a pair decided distinct"
+)
+
+
+def _stored(connection: sa.Connection, result: dict) -> dict:
+    """What the last run stored for the pair, which is what counts: a link the pair's own
+    score would make is refused when the groups of records it would join conflict."""
+    row = connection.execute(
+        sa.text("SELECT decision, review_status FROM match_candidate "
+                "WHERE left_record_id = :a AND right_record_id = :b"),
+        {"a": result["left_record_id"], "b": result["right_record_id"]},
+    ).first()  # fmt: skip
+    if row is None:
+        return {"stored_decision": None}
+    out = {"stored_decision": row.decision, "review_status": row.review_status}
+    if result["decision"] == "auto_link" and row.decision == "review":
+        out["held_because"] = HELD_BECAUSE
+    return out
 
 
 def export_pairs(connection: sa.Connection, path: Path) -> int:

@@ -201,3 +201,17 @@ def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_per
                 "WHERE sr.source_key = 'g2'")
     ).scalar_one()  # fmt: skip
     assert keys == -1
+
+
+def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(
+    session, scope, tmp_path
+):
+    same = ("Trần Minh Anh", "03/09/2015", "Nữ")
+    rest = ("Trần Văn Tú", "Phạm Thị Hoa", "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội")
+    cases = [("X", "d1", *same, "001315000222", *rest), ("X", "d2", *same, "001315000522", *rest)]
+    load(session, scope, write(tmp_path / "a.csv", cases))
+    run(session.connection(), RunOptions())
+    explained = explain_keys(session.connection(), "d1", "d2")
+    assert explained["decision"] == "auto_link"
+    assert (explained["stored_decision"], explained["review_status"]) == ("review", "pending")
+    assert "different personal ID numbers" in explained["held_because"]
