@@ -16,7 +16,7 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
@@ -51,6 +51,8 @@ class LoadCounts:
     accepted: int
     rejected: int
     warnings: int  # warning issues, not rows
+    #: (column, code) -> (rows with that problem, the message of its first one)
+    problems: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 # --- one row at a time: the reference ---------------------------------------------------------
@@ -164,6 +166,7 @@ class ChunkResult:
     accepted: int
     rejected: int
     warnings: int
+    problems: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 def format_chunk(
@@ -183,8 +186,12 @@ def format_chunk(
     warnings = ["[]"] * n
     issue_rows: list[tuple[int, str]] = []
     warning_count = 0
+    problems: dict[tuple[str, str], tuple[int, str]] = {}
     for i in sorted(issues):
         found = issues[i]
+        for key, message in {(x.column or "", x.code): x.message for x in found}.items():
+            count, first = problems.get(key, (0, message))
+            problems[key] = (count + 1, first)
         warnings[i] = copy_json(issues_json(found))
         issue_rows.append(
             (i, "".join(issue_line(batch_id, numbers[i], keys[i], issue) for issue in found))
@@ -205,7 +212,7 @@ def format_chunk(
     )
     text = "\n".join(lines) + "\n" if n else ""
     return ChunkResult(text.encode(), numbers, keys, issue_rows, n - len(rejected),
-                       len(rejected), warning_count)  # fmt: skip
+                       len(rejected), warning_count, problems)  # fmt: skip
 
 
 def load(
@@ -225,6 +232,7 @@ def load(
     rows.
     """
     counts = {"rows": 0, "accepted": 0, "rejected": 0, "warnings": 0}
+    problems: dict[tuple[str, str], tuple[int, str]] = {}
     first_row_of: dict[str, int] = {}  # source key -> first row using it
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
 
@@ -241,6 +249,9 @@ def load(
             counts["accepted"] += chunk.accepted
             counts["rejected"] += chunk.rejected
             counts["warnings"] += chunk.warnings + len(repeats)
+            for problem, (count, message) in chunk.problems.items():
+                so_far, first_message = problems.get(problem, (0, message))
+                problems[problem] = (so_far + count, first_message)
             if repeats:
                 yield _with_repeats(batch_id, chunk, repeats, spool)
             else:
@@ -254,7 +265,7 @@ def load(
         _copy(connection, "source_record", (*ROW_COLUMNS, *typed_columns), _Chunks(data()))
         spool.seek(0)
         _copy(connection, "import_issue", ISSUE_COLUMNS, spool)
-    return LoadCounts(**counts)
+    return LoadCounts(**counts, problems=problems)
 
 
 def _with_repeats(

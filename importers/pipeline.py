@@ -27,7 +27,7 @@ from importers.chunks import ChunkWork
 from importers.dc01 import unrecognised
 from importers.errors import FileRejected
 from importers.limits import Limits
-from importers.loader import load
+from importers.loader import LoadCounts, load
 from importers.mapping import BoundProfile, MappingError, parse_profile, resolve_profile
 from importers.parallel import OrderedPool
 from importers.readers import open_table
@@ -47,6 +47,8 @@ CHUNK_ROWS = 2_000
 #: Files smaller than this are imported in one process: workers would cost more than they
 #: save.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+#: Rows with one problem from which `widespread` notes it, when that is half the file or more.
+WIDESPREAD_MIN_ROWS = 10
 #: Rows read ahead to tell whether dates of birth are written day or month first.
 ORDER_SAMPLE_ROWS = 20_000
 #: Environment variable naming how many worker processes an import uses (default: one per
@@ -115,6 +117,21 @@ def dob_order(path: Path, opening: dict[str, Any], bound: BoundProfile) -> tuple
         f'{day_first:,} only day first. If that is wrong, give the column a "format" in a '
         "mapping profile."
     ]
+
+
+def widespread(counts: LoadCounts) -> list[str]:
+    """Notes for problems on at least half the rows (`WIDESPREAD_MIN_ROWS` or more): a column
+    written some other way throughout, or a wrong mapping, more than bad rows."""
+    notes = []
+    for (column, code), (rows, message) in sorted(counts.problems.items()):
+        if rows >= WIDESPREAD_MIN_ROWS and rows * 2 >= counts.rows:
+            where = f'Column "{column}"' if column else "The rows"
+            notes.append(
+                f"{where}: {rows:,} of {counts.rows:,} rows have the same problem, {code} "
+                f"(the first: {message.rstrip('.')}). When a whole column is written another "
+                'way, a mapping profile can say how (a date "format", for one).'
+            )
+    return notes
 
 
 def _unread_note(bound: BoundProfile, mapping: dict[str, Any] | None) -> list[str]:
@@ -229,7 +246,12 @@ def process(
             "mapping_profile": bound.profile.name,
             "unmapped_columns": bound.unmapped_columns,
             "vintage": reference.vintage,
-            "notes": [*table.notes, *order_notes, *_unread_note(bound, batch.mapping)],
+            "notes": [
+                *table.notes,
+                *order_notes,
+                *_unread_note(bound, batch.mapping),
+                *widespread(counts),
+            ],  # fmt: skip
         }
     batch.rows, batch.accepted, batch.rejected = counts.rows, counts.accepted, counts.rejected
     batch.warnings = counts.warnings

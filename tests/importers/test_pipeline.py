@@ -259,6 +259,20 @@ def test_a_commune_s_own_headers_are_read_and_those_not_recognised_are_named_in_
     assert "2 column(s) were not recognised" in note and '"CCCD/CMND", "Ghi chú"' in note
 
 
+def test_a_problem_on_half_the_rows_or_more_gets_a_note_for_the_whole_column(
+    session, scope, tmp_path
+) -> None:
+    dates = ["1980.25.10"] * 12 + ["12/05/1980"] * 2  # read as year.month.day: no month 25
+    summary = import_file(session, scope, _dates_file(tmp_path / "odd.csv", dates))
+    (note,) = summary["notes"]
+    assert note.startswith('Column "dob": 12 of 14 rows have the same problem, invalid_date ')
+    assert '(the first: "1980.25.10" has 25 as its month, which does not exist)' in note
+    # under ten rows with the problem, or under half the file: the row warnings say enough
+    few = import_file(session, scope, _dates_file(tmp_path / "few.csv", dates[:9] + dates[-2:]))
+    half = import_file(session, scope, _dates_file(tmp_path / "half.csv", dates + dates[-2:] * 6))
+    assert few["notes"] == half["notes"] == []
+
+
 def test_the_raw_row_is_stored_as_its_cells_with_cells_beyond_the_headings_after_them(
     session, scope, tmp_path
 ) -> None:
