@@ -49,6 +49,11 @@ CHUNK_ROWS = 2_000
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 #: Rows with one problem from which `widespread` notes it, when that is half the file or more.
 WIDESPREAD_MIN_ROWS = 10
+#: Date problems that a whole column written in another form would cause.
+_DATE_FORM_CODES = frozenset(
+    {"unrecognised_date", "format_mismatch", "invalid_date", "month_day_order", "two_digit_year",
+     "day_without_month"}
+)  # fmt: skip
 #: Rows read ahead to tell whether dates of birth are written day or month first.
 ORDER_SAMPLE_ROWS = 20_000
 #: Environment variable naming how many worker processes an import uses (default: one per
@@ -126,10 +131,11 @@ def widespread(counts: LoadCounts) -> list[str]:
     for (column, code), (rows, message) in sorted(counts.problems.items()):
         if rows >= WIDESPREAD_MIN_ROWS and rows * 2 >= counts.rows:
             where = f'Column "{column}"' if column else "The rows"
+            advice = (' If the whole column is written another way, a mapping profile can say '
+                      'how (its date "format").' if code in _DATE_FORM_CODES else "")  # fmt: skip
             notes.append(
                 f"{where}: {rows:,} of {counts.rows:,} rows have the same problem, {code} "
-                f"(the first: {message.rstrip('.')}). When a whole column is written another "
-                'way, a mapping profile can say how (a date "format", for one).'
+                f"(the first: {message.rstrip('.')}).{advice}"
             )
     return notes
 

@@ -267,6 +267,7 @@ def test_a_problem_on_half_the_rows_or_more_gets_a_note_for_the_whole_column(
     (note,) = summary["notes"]
     assert note.startswith('Column "dob": 12 of 14 rows have the same problem, invalid_date ')
     assert '(the first: "1980.25.10" has 25 as its month, which does not exist)' in note
+    assert 'a mapping profile can say how (its date "format")' in note
     # under ten rows with the problem, or under half the file: the row warnings say enough
     few = import_file(session, scope, _dates_file(tmp_path / "few.csv", dates[:9] + dates[-2:]))
     half = import_file(session, scope, _dates_file(tmp_path / "half.csv", dates + dates[-2:] * 6))
