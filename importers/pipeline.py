@@ -32,12 +32,13 @@ from importers.mapping import BoundProfile, MappingError, parse_profile, resolve
 from importers.parallel import OrderedPool
 from importers.readers import open_table
 from importers.validate import RowValidator
-from popdb import admin_units
+from popdb import admin_units, codes, pin
 from popdb.dates import day_month_order
 from popdb.errors import Conflict
 from popdb.models import AdminUnit, ImportBatch
 
 log = logging.getLogger(__name__)
+_PIN = "personal_id_number"
 
 #: Namespace of the advisory locks that keep two processes off one batch.
 LOCK_NAMESPACE = 0x1B0A
@@ -54,7 +55,7 @@ _DATE_FORM_CODES = frozenset(
     {"unrecognised_date", "format_mismatch", "invalid_date", "month_day_order", "two_digit_year",
      "day_without_month"}
 )  # fmt: skip
-#: Rows read ahead to tell whether dates of birth are written day or month first.
+#: Rows read ahead to tell how dates of birth and sex are written (`conventions`).
 ORDER_SAMPLE_ROWS = 20_000
 #: Environment variable naming how many worker processes an import uses (default: one per
 #: CPU core; 1 validates in the importing process itself).
@@ -99,29 +100,73 @@ def reference_codes(session: Session, on: dt.date) -> ReferenceCodes:
     )
 
 
-def dob_order(path: Path, opening: dict[str, Any], bound: BoundProfile) -> tuple[bool, list[str]]:
-    """Whether the file writes dates of birth month first (US order), and the note that says
-    so, from its first `ORDER_SAMPLE_ROWS` rows; only for a date column without a format.
+@dataclass(frozen=True)
+class Conventions:
+    """How a file writes what the forms leave to habit, read from its first rows: dates of
+    birth month first (US order), sex 0 for women (a "1/0" column; QCVN 109's 0 is "no
+    information"); with the notes that tell the clerk."""
 
-    A value such as 10/25/1980 can only be month first, 25/10/1980 only day first; 05/03/1985
-    could be either, and is read as the column's other values show. A day-first column with
-    a few swapped values (a typing slip, flagged row by row) stays day first.
+    dob_month_first: bool = False
+    sex_zero_is_female: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Conventions:
+    """`Conventions` from the first `ORDER_SAMPLE_ROWS` rows.
+
+    A date such as 10/25/1980 can only be month first, 25/10/1980 only day first; 05/03/1985
+    could be either, and is read as the column's other values show. A column of sex 0 and 1
+    whose 0 rows carry a woman's personal ID number reads 0 as female. A few values the other
+    way (typing slips, flagged row by row) change nothing. Only for columns a profile gave no
+    format.
     """
-    spec = bound.profile.fields.get("dob")
-    if "dob" not in bound.field_columns or spec is None or spec.format is not None:
-        return False, []
+    fields = bound.profile.fields
+    dob = "dob" in bound.field_columns and fields["dob"].format is None
+    sex = "sex" in bound.field_columns and _PIN in bound.field_columns
+    if not (dob or sex):
+        return Conventions()
     with open_table(path, **opening) as table:
-        values = [bound.map_row(raw).get("dob") for _, raw in islice(table.rows, ORDER_SAMPLE_ROWS)]
-    day_first, month_first = day_month_order(v.value for v in values if v is not None)
-    if month_first < 5 or day_first * 20 > month_first:
-        return False, []
-    columns = " + ".join(bound.field_columns["dob"])
-    return True, [
-        f'Dates of birth in "{columns}" were read month first (US order, m/d/yyyy): in the '
-        f"first {len(values):,} rows, {month_first:,} can only be read that way and "
-        f'{day_first:,} only day first. If that is wrong, give the column a "format" in a '
-        "mapping profile."
-    ]
+        rows = [bound.map_row(raw) for _, raw in islice(table.rows, ORDER_SAMPLE_ROWS)]
+    month_first = zero_female = False
+    notes = []
+    if dob:
+        day_first, month = day_month_order(r["dob"].value for r in rows if "dob" in r)
+        month_first = month >= 5 and day_first * 20 <= month
+        if month_first:
+            notes.append(
+                f'Dates of birth in "{_columns_of(bound, "dob")}" were read month first (US '
+                f"order, m/d/yyyy): in the first {len(rows):,} rows, {month:,} can only be read "
+                f"that way and {day_first:,} only day first. If that is wrong, give the column "
+                'a "format" in a mapping profile.'
+            )
+    if sex:
+        women = men = 0
+        for r in rows:
+            coded = codes.sex(r["sex"].value) if "sex" in r else None
+            if coded is None or coded.code != 0 or _PIN not in r:
+                continue
+            holder = _holder_sex(r[_PIN].value)
+            women, men = women + (holder == 2), men + (holder == 1)
+        zero_female = women >= 5 and men * 20 <= women
+        if zero_female:
+            notes.append(
+                f'Sex 0 in "{_columns_of(bound, "sex")}" was read as female: in the first '
+                f"{len(rows):,} rows, {women:,} rows with 0 have a woman's personal ID number "
+                f'and {men:,} a man\'s (0 is otherwise "no information").'
+            )
+    return Conventions(month_first, zero_female, tuple(notes))
+
+
+def _holder_sex(number: str | None) -> int | None:
+    """The sex a personal ID number encodes (1 male, 2 female), None if it is not one."""
+    try:
+        return pin.parse_pin(number or "", restore_leading_zeros=True).sex
+    except pin.PinError:
+        return None
+
+
+def _columns_of(bound: BoundProfile, field: str) -> str:
+    return " + ".join(bound.field_columns[field])
 
 
 def widespread(counts: LoadCounts) -> list[str]:
@@ -209,7 +254,7 @@ def process(
     }
     with open_table(path, **opening) as table:
         bound = resolve_profile(table.header, profile)
-        dob_month_first, order_notes = dob_order(path, opening, bound)
+        found = conventions(path, opening, bound)
         validator = RowValidator(
             collected_on=batch.collected_on,
             communes_in_force=reference.communes_in_force,
@@ -217,7 +262,8 @@ def process(
             known_codes=reference.known_codes,
             province_of=reference.province_of,
             name_order=bound.profile.name_order,
-            dob_month_first=dob_month_first,
+            dob_month_first=found.dob_month_first,
+            sex_zero_is_female=found.sex_zero_is_female,
             name_columns=" + ".join(
                 c
                 for f in ("full_name", "family_name", "middle_name", "given_name")
@@ -254,7 +300,7 @@ def process(
             "vintage": reference.vintage,
             "notes": [
                 *table.notes,
-                *order_notes,
+                *found.notes,
                 *_unread_note(bound, batch.mapping),
                 *widespread(counts),
             ],  # fmt: skip

@@ -164,6 +164,7 @@ class RowValidator:
         name_columns: str | None = None,
         today: dt.date | None = None,
         dob_month_first: bool = False,
+        sex_zero_is_female: bool = False,
     ) -> None:
         self.collected_on = collected_on
         self.communes_in_force = communes_in_force
@@ -173,8 +174,10 @@ class RowValidator:
         self.name_order = name_order
         self.name_columns = name_columns  # the file's name column(s), for the no-name error
         self.today = today or dt.date.today()
-        #: dates of birth written m/d/yyyy without a format saying so (`dob_order_note`)
+        #: conventions of the file (`importers.pipeline.conventions`): dates of birth written
+        #: m/d/yyyy, sex 0 for women
         self.dob_month_first = dob_month_first
+        self.sex_zero_is_female = sex_zero_is_female
         # Field checks that depend on the cell alone, each memoised per distinct cell: a
         # commune's rows repeat the same codes, places, dates and names over and over.
         self._bulk_memos: list[dict[Any, Any]] = []  # of BulkValidators, cleared with ours
@@ -370,6 +373,8 @@ class RowValidator:
         if coded is None:
             return
         record[column] = coded.code
+        if name == "sex" and coded.code == 0 and self.sex_zero_is_female:
+            record[column] = 2
         if coded.warning:
             code = "unrecognised_value" if coded.code is None else "loose_value"
             issues.append(Issue(name, _columns(fv), text, code, coded.warning))

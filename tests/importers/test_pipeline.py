@@ -234,6 +234,34 @@ def test_a_day_first_column_with_a_few_swapped_values_stays_day_first(
     assert summary["notes"] == []
 
 
+def _sex_file(path, rows: list[tuple[str, str]]):
+    lines = ["full_name,sex,personal_id_number"]
+    lines += [f"Person {i},{sex},{number}" for i, (sex, number) in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_one_zero_sex_column_whose_zeros_are_women_reads_zero_as_female_with_a_note(
+    session, scope, tmp_path
+) -> None:
+    women = [("0", f"0011850001{i:02d}") for i in range(6)]  # digit 1: a woman born 19xx
+    men = [("1", f"0010850002{i:02d}") for i in range(3)]
+    summary = import_file(session, scope, _sex_file(tmp_path / "xa.csv", women + men))
+    assert [r.sex for r in records(session, summary["batch_id"])] == [2] * 6 + [1] * 3
+    (note,) = summary["notes"]
+    assert note.startswith('Sex 0 in "sex" was read as female') and "6 rows with 0" in note
+
+
+def test_sex_zero_stays_no_information_when_the_numbers_do_not_say_otherwise(
+    session, scope, tmp_path
+) -> None:
+    mixed = [("0", f"0011850001{i:02d}") for i in range(3)]
+    mixed += [("0", f"0010850003{i:02d}") for i in range(3)]
+    summary = import_file(session, scope, _sex_file(tmp_path / "mixed.csv", mixed))
+    assert {r.sex for r in records(session, summary["batch_id"])} == {0}
+    assert summary["notes"] == []
+
+
 def test_a_format_in_the_profile_is_not_second_guessed(session, scope, tmp_path) -> None:
     dates = ["10/25/1980"] * 6 + ["03/04/1975"]
     mapping = {"fields": {"full_name": "full_name", "dob": {"column": "dob", "format": "%d/%m/%Y"}}}
