@@ -131,7 +131,7 @@ def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Con
     notes = []
     if dob:
         day_first, month = day_month_order(r["dob"].value for r in rows if "dob" in r)
-        month_first = month >= 5 and day_first * 20 <= month
+        month_first = _shown(month, against=day_first)
         if month_first:
             notes.append(
                 f'Dates of birth in "{_columns_of(bound, "dob")}" were read month first (US '
@@ -147,7 +147,7 @@ def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Con
                 continue
             holder = _holder_sex(r[_PIN].value)
             women, men = women + (holder == 2), men + (holder == 1)
-        zero_female = women >= 5 and men * 20 <= women
+        zero_female = _shown(women, against=men)
         if zero_female:
             notes.append(
                 f'Sex 0 in "{_columns_of(bound, "sex")}" was read as female: in the first '
@@ -155,6 +155,12 @@ def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Con
                 f'and {men:,} a man\'s (0 is otherwise "no information").'
             )
     return Conventions(month_first, zero_female, tuple(notes))
+
+
+def _shown(votes: int, *, against: int) -> bool:
+    """A convention is taken when 5 or more values show it and twenty times more than show
+    the usual way: a few slips either way decide nothing."""
+    return votes >= 5 and against * 20 <= votes
 
 
 def _holder_sex(number: str | None) -> int | None:
