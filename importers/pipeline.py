@@ -15,7 +15,6 @@ import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +23,20 @@ from sqlalchemy.orm import Session
 
 from importers.batches import DONE, get_batch, summary
 from importers.chunks import ChunkWork
-from importers.dc01 import unrecognised
+from importers.conventions import conventions
 from importers.errors import FileRejected
 from importers.limits import Limits
-from importers.loader import LoadCounts, load
-from importers.mapping import BoundProfile, MappingError, parse_profile, resolve_profile
+from importers.loader import load
+from importers.mapping import MappingError, parse_profile, resolve_profile
+from importers.notes import unread_columns, widespread
 from importers.parallel import OrderedPool
 from importers.readers import open_table
 from importers.validate import RowValidator
-from popdb import admin_units, codes, pin
-from popdb.dates import day_month_order
+from popdb import admin_units
 from popdb.errors import Conflict
 from popdb.models import AdminUnit, ImportBatch
 
 log = logging.getLogger(__name__)
-_PIN = "personal_id_number"
 
 #: Namespace of the advisory locks that keep two processes off one batch.
 LOCK_NAMESPACE = 0x1B0A
@@ -48,15 +46,6 @@ CHUNK_ROWS = 2_000
 #: Files smaller than this are imported in one process: workers would cost more than they
 #: save.
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
-#: Rows with one problem from which `widespread` notes it, when that is half the file or more.
-WIDESPREAD_MIN_ROWS = 10
-#: Date problems that a whole column written in another form would cause.
-_DATE_FORM_CODES = frozenset(
-    {"unrecognised_date", "format_mismatch", "invalid_date", "month_day_order", "two_digit_year",
-     "day_without_month"}
-)  # fmt: skip
-#: Rows read ahead to tell how dates of birth and sex are written (`conventions`).
-ORDER_SAMPLE_ROWS = 20_000
 #: Environment variable naming how many worker processes an import uses (default: one per
 #: CPU core; 1 validates in the importing process itself).
 WORKERS_ENV = "POPDB_IMPORT_WORKERS"
@@ -98,112 +87,6 @@ def reference_codes(session: Session, on: dt.date) -> ReferenceCodes:
         known_codes=frozenset(code for _, _, code, _ in rows),
         province_of=province_of,
     )
-
-
-@dataclass(frozen=True)
-class Conventions:
-    """How a file writes what the forms leave to habit, read from its first rows: dates of
-    birth month first (US order), sex 0 for women (a "1/0" column; QCVN 109's 0 is "no
-    information"); with the notes that tell the clerk."""
-
-    dob_month_first: bool = False
-    sex_zero_is_female: bool = False
-    notes: tuple[str, ...] = ()
-
-
-def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Conventions:
-    """`Conventions` from the first `ORDER_SAMPLE_ROWS` rows.
-
-    A date such as 10/25/1980 can only be month first, 25/10/1980 only day first; 05/03/1985
-    could be either, and is read as the column's other values show. A column of sex 0 and 1
-    whose 0 rows carry a woman's personal ID number reads 0 as female. A few values the other
-    way (typing slips, flagged row by row) change nothing. Only for columns a profile gave no
-    format.
-    """
-    fields = bound.profile.fields
-    dob = "dob" in bound.field_columns and fields["dob"].format is None
-    sex = "sex" in bound.field_columns and _PIN in bound.field_columns
-    if not (dob or sex):
-        return Conventions()
-    with open_table(path, **opening) as table:
-        rows = [bound.map_row(raw) for _, raw in islice(table.rows, ORDER_SAMPLE_ROWS)]
-    month_first = zero_female = False
-    notes = []
-    if dob:
-        day_first, month = day_month_order(r["dob"].value for r in rows if "dob" in r)
-        month_first = _shown(month, against=day_first)
-        if month_first:
-            notes.append(
-                f'Dates of birth in "{_columns_of(bound, "dob")}" were read month first (US '
-                f"order, m/d/yyyy): in the first {len(rows):,} rows, {month:,} can only be read "
-                f"that way and {day_first:,} only day first. If that is wrong, give the column "
-                'a "format" in a mapping profile.'
-            )
-    if sex:
-        women = men = 0
-        for r in rows:
-            coded = codes.sex(r["sex"].value) if "sex" in r else None
-            if coded is None or coded.code != 0 or _PIN not in r:
-                continue
-            holder = _holder_sex(r[_PIN].value)
-            women, men = women + (holder == 2), men + (holder == 1)
-        zero_female = _shown(women, against=men)
-        if zero_female:
-            notes.append(
-                f'Sex 0 in "{_columns_of(bound, "sex")}" was read as female: in the first '
-                f"{len(rows):,} rows, {women:,} rows with 0 have a woman's personal ID number "
-                f'and {men:,} a man\'s (0 is otherwise "no information").'
-            )
-    return Conventions(month_first, zero_female, tuple(notes))
-
-
-def _shown(votes: int, *, against: int) -> bool:
-    """A convention is taken when 5 or more values show it and twenty times more than show
-    the usual way: a few slips either way decide nothing."""
-    return votes >= 5 and against * 20 <= votes
-
-
-def _holder_sex(number: str | None) -> int | None:
-    """The sex a personal ID number encodes (1 male, 2 female), None if it is not one."""
-    try:
-        return pin.parse_pin(number or "", restore_leading_zeros=True).sex
-    except pin.PinError:
-        return None
-
-
-def _columns_of(bound: BoundProfile, field: str) -> str:
-    return " + ".join(bound.field_columns[field])
-
-
-def widespread(counts: LoadCounts) -> list[str]:
-    """Notes for problems on at least half the rows (`WIDESPREAD_MIN_ROWS` or more): a column
-    written some other way throughout, or a wrong mapping, more than bad rows."""
-    notes = []
-    for (column, code), (rows, message) in sorted(counts.problems.items()):
-        if rows >= WIDESPREAD_MIN_ROWS and rows * 2 >= counts.rows:
-            where = f'Column "{column}"' if column else "The rows"
-            advice = (' If the whole column is written another way, a mapping profile can say '
-                      'how (its date "format").' if code in _DATE_FORM_CODES else "")  # fmt: skip
-            notes.append(
-                f"{where}: {rows:,} of {counts.rows:,} rows have the same problem, {code} "
-                f"(the first: {message.rstrip('.')}).{advice}"
-            )
-    return notes
-
-
-def _unread_note(bound: BoundProfile, mapping: dict[str, Any] | None) -> list[str]:
-    """A file read without a profile whose headers were not all recognised: say which columns
-    were kept in the raw rows only, or a clerk may believe their birth dates were read."""
-    if mapping is not None:  # the profile's author chose what to read
-        return []
-    unread = unrecognised(bound.unmapped_columns)
-    if not unread:
-        return []
-    shown = ", ".join(f'"{c}"' for c in unread)
-    return [
-        f"{len(unread)} column(s) were not recognised, so they were kept in the raw rows but "
-        f"not read: {shown}. To read them, upload the file with a mapping profile naming them."
-    ]
 
 
 def import_workers(path: Path, workers: int | None = None) -> int:
@@ -307,7 +190,7 @@ def process(
             "notes": [
                 *table.notes,
                 *found.notes,
-                *_unread_note(bound, batch.mapping),
+                *unread_columns(bound, batch.mapping),
                 *widespread(counts),
             ],  # fmt: skip
         }
