@@ -35,6 +35,18 @@ class _Cluster:
     person: int | None
 
 
+#: Why a link the pair's score would make is refused, by the code `_conflict` gives.
+REFUSALS = {
+    "two_persons": "the records already belong to two persons: merging them is an "
+    "administrator's decision",
+    "different_pin": "the records' groups hold different personal ID numbers",
+    "different_sex": "the records' groups differ in sex, and no document number is shared",
+    "different_birth_year": "the records' groups are born more than a year apart, and no "
+    "document number is shared",
+    "distinct_inside": "the link would join records a reviewer decided are different people",
+}
+
+
 def _conflict(a: _Cluster, b: _Cluster, *, vouched: bool) -> str | None:
     """Why the clusters must not join; a link `vouched` for by a shared document number
     may bring a differing sex or birth year (a slip on one record), not another number."""

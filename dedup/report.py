@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from dedup import store
 from dedup.blocking import candidate_pairs
+from dedup.clustering import REFUSALS
 from dedup.comparisons import compute_gammas
 from dedup.evaluation import pair_scores, pairwise_scores
 from dedup.model import MatchModel
@@ -116,27 +117,19 @@ def explain_keys(connection: sa.Connection, key_a: str, key_b: str) -> dict:
     return {"model_version": found[1], **result, **_stored(connection, result)}
 
 
-#: Why a pair the model would link can be stored for review (`dedup.clustering._conflict`).
-HELD_BECAUSE = (
-    "the link was held for review when records were grouped into persons: the two groups "
-    "hold different personal ID numbers, belong to two persons already, disagree on sex or "
-    "birth year with no shared document number, or hold a pair decided distinct"
-)
-
-
 def _stored(connection: sa.Connection, result: dict) -> dict:
     """What the last run stored for the pair, which is what counts: a link the pair's own
     score would make is refused when the groups of records it would join conflict."""
     row = connection.execute(
-        sa.text("SELECT decision, review_status FROM match_candidate "
+        sa.text("SELECT decision, review_status, review_reason FROM match_candidate "
                 "WHERE left_record_id = :a AND right_record_id = :b"),
         {"a": result["left_record_id"], "b": result["right_record_id"]},
     ).first()  # fmt: skip
     if row is None:
         return {"stored_decision": None}
     out = {"stored_decision": row.decision, "review_status": row.review_status}
-    if result["decision"] == "auto_link" and row.decision == "review":
-        out["held_because"] = HELD_BECAUSE
+    if row.review_reason is not None:
+        out["held_because"] = REFUSALS.get(row.review_reason, row.review_reason)
     return out
 
 

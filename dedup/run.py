@@ -232,7 +232,7 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     store.write_candidates(
         connection, frame, pairs, gammas, scores, decision, pending,
         model_id=model_id, rule_names=[r.name for r in rules],
-        comparisons=model.comparisons, keep=keep,
+        comparisons=model.comparisons, keep=keep, reasons=result.refused,
     )  # fmt: skip
     summary.persons = apply_clusters(
         connection, _assignments(frame, result.labels, new), actor=options.actor

@@ -6,7 +6,7 @@ Bulk paths only (COPY and set-based SQL); the stages themselves never see a conn
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import sqlalchemy as sa
@@ -90,14 +90,17 @@ def write_candidates(
     rule_names: Sequence[str],
     comparisons: Sequence[Comparison],
     keep: np.ndarray,
+    reasons: Mapping[int, str] | None = None,
 ) -> int:
     """Upsert the pairs selected by `keep` into match_candidate. A pair a person already
-    decided keeps that decision; others take the new score."""
+    decided keeps that decision; others take the new score. `reasons`: by pair index, why a
+    link was refused and the pair sent to review."""
     connection.execute(
         sa.text(
             "CREATE TEMP TABLE dedup_pair (left_record_id bigint, right_record_id bigint, "
             "blocking_rule text, gammas jsonb, match_weight float8, probability float8, "
-            "decision match_decision, review_status review_status) ON COMMIT DROP"
+            "decision match_decision, review_status review_status, review_reason text) "
+            "ON COMMIT DROP"
         )
     )
     labels = [c.levels for c in comparisons]
@@ -112,7 +115,9 @@ def write_candidates(
         )
         for g in kinds.tolist()
     ]
+    reasons = reasons or {}
     columns = zip(
+        index.tolist(),
         frame.ids[pairs.left[index]].tolist(),
         frame.ids[pairs.right[index]].tolist(),
         pairs.rule[index].tolist(),
@@ -125,10 +130,10 @@ def write_candidates(
     )
 
     def rows() -> Iterator[list]:
-        for left, right, rule, kind, weight, probability, decided, waiting in columns:
+        for k, left, right, rule, kind, weight, probability, decided, waiting in columns:
             yield [
                 left, right, rule_names[rule], texts[kind], weight, probability,
-                DECISIONS[decided], "pending" if waiting else None,
+                DECISIONS[decided], "pending" if waiting else None, reasons.get(k),
             ]  # fmt: skip
 
     count = copy_in(
@@ -143,20 +148,23 @@ def write_candidates(
             "probability",
             "decision",
             "review_status",
+            "review_reason",
         ),  # fmt: skip
         rows(),
     )
     connection.execute(
         sa.text(
             "INSERT INTO match_candidate (left_record_id, right_record_id, model_id, "
-            "blocking_rule, gammas, match_weight, probability, decision, review_status) "
+            "blocking_rule, gammas, match_weight, probability, decision, review_status, "
+            "review_reason) "
             "SELECT left_record_id, right_record_id, :model_id, blocking_rule, gammas, "
-            "match_weight, probability, decision, review_status FROM dedup_pair "
+            "match_weight, probability, decision, review_status, review_reason FROM dedup_pair "
             "ON CONFLICT (left_record_id, right_record_id) DO UPDATE SET "
             "model_id = excluded.model_id, blocking_rule = excluded.blocking_rule, "
             "gammas = excluded.gammas, match_weight = excluded.match_weight, "
             "probability = excluded.probability, decision = excluded.decision, "
-            "review_status = excluded.review_status, version = match_candidate.version + 1 "
+            "review_status = excluded.review_status, review_reason = excluded.review_reason, "
+            "version = match_candidate.version + 1 "
             "WHERE match_candidate.decided_by IS NULL"
         ),
         {"model_id": model_id},

@@ -38,7 +38,8 @@ SHOWN_FIELDS = tuple(f for f in CANONICAL_FIELDS if f not in ("dob", "ethnicity"
 
 _ITEM = """
     SELECT mc.id, mc.left_record_id, mc.right_record_id, mc.probability, mc.match_weight,
-           mc.decision, mc.review_status, mc.blocking_rule, mc.model_id, mm.version AS
+           mc.decision, mc.review_status, mc.review_reason, mc.blocking_rule, mc.model_id,
+           mm.version AS
            model_version, mc.claimed_by, mc.claimed_until, mc.decided_by, mc.decided_at,
            mc.merge_requested_by, mc.merge_requested_at, mc.version, mc.created_at,
            l.person_id AS left_person_id, r.person_id AS right_person_id,
@@ -81,6 +82,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "probability": row.probability,
         "match_weight": row.match_weight,
         "decision": row.decision,
+        "review_reason": row.review_reason,
         "blocking_rule": row.blocking_rule,
         "model_version": row.model_version,
         "left_record_id": row.left_record_id,

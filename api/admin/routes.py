@@ -28,6 +28,7 @@ from api.admin.waterfall import waterfall
 from api.auth import ADMIN_SESSION_FINGERPRINT, ADMIN_SESSION_KEY, allow, current_client, public
 from api.db import get_session
 from api.reviews.routes import claim_hold
+from dedup.clustering import REFUSALS
 from popdb import audit, dashboard, merges, person_reads, reviews
 from popdb.clients import authenticate
 from popdb.codes import SEXES
@@ -183,6 +184,7 @@ def compare(item_id: int) -> ResponseReturnValue:
     ]
     return render_template(
         "admin/compare.html", item=item, rows=rows, bars=waterfall(item),
+        held_because=REFUSALS.get(item["review_reason"] or ""),
         next_url=url_for("admin.compare", item_id=following[0]["id"]) if following else None,
         mine=item["claimed_by"] == current_client().id,
     )  # fmt: skip

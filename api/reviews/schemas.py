@@ -36,6 +36,13 @@ class ReviewSummarySchema(Schema):
     probability = fields.Float(required=True)
     match_weight = fields.Float(required=True)
     decision = fields.String(required=True, metadata={"description": "the engine's decision"})
+    review_reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why a pair the score would link waits for review: two_persons, "
+            "different_pin, different_sex, different_birth_year or distinct_inside"
+        },
+    )
     blocking_rule = fields.String(allow_none=True)
     model_version = fields.Integer(required=True)
     left_record_id = fields.Integer(required=True)

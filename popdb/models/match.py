@@ -49,6 +49,8 @@ class MatchCandidate(Base):
     probability: Mapped[float] = mapped_column(sa.Double)
     decision: Mapped[str] = mapped_column(DECISION)
     review_status: Mapped[str | None] = mapped_column(REVIEW_STATUS)
+    #: Why a pair the score would link waits for review (`dedup.clustering.REFUSALS`).
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
     claimed_by: Mapped[int | None] = mapped_column(sa.ForeignKey("api_client.id"))
     claimed_until: Mapped[dt.datetime | None]
     decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("api_client.id"))

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from dedup.run import RunOptions, run
+from tests.api.test_access_rules import _admin_signed_in
 from tests.support.registry import build_in, item_between, person_of
 
 
@@ -37,6 +38,8 @@ def test_list_claim_read_and_merge(client, make_client, session, registry):
 
     claimed = client.post("/api/v1/reviews/claim", headers=admin).get_json()
     assert claimed["status"] == "claimed" and claimed["four_eyes"] is True  # two numbers first
+    # its score would link it: the pair waits because the two records hold different numbers
+    assert claimed["review_reason"] == "different_pin"
     item = item_between(session, registry["n2a"], registry["n2b"])
     detail = client.get(f"/api/v1/reviews/{item}", headers=admin).get_json()
     assert detail["left"]["fields"]["full_name"] == "Đỗ Văn Khánh"
@@ -162,3 +165,14 @@ def test_person_reads_and_history_are_audited(client, make_client, session, regi
     assert events["items"][0]["kind"] == "created" and events["next"] is not None
     assert client.get("/api/v1/persons/999999", headers=admin).status_code == 404
     assert actions(session)[-2:] == ["person.read", "person.history.read"]
+
+
+def test_the_compare_page_says_why_a_pair_its_score_would_link_waits(
+    client, make_client, session, registry
+):
+    _, admin = make_client("admin")
+    claimed = client.post("/api/v1/reviews/claim", headers=admin).get_json()
+    assert claimed["review_reason"] == "different_pin"
+    _admin_signed_in(client, make_client)
+    page = client.get(f"/admin/reviews/{claimed['id']}").get_data(as_text=True)
+    assert "wait for review because the records&#39; groups hold different personal ID" in page

@@ -203,9 +203,7 @@ def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_per
     assert keys == -1
 
 
-def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(
-    session, scope, tmp_path
-):
+def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(session, scope, tmp_path):
     same = ("Trần Minh Anh", "03/09/2015", "Nữ")
     rest = ("Trần Văn Tú", "Phạm Thị Hoa", "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội")
     cases = [("X", "d1", *same, "001315000222", *rest), ("X", "d2", *same, "001315000522", *rest)]
@@ -215,3 +213,7 @@ def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(
     assert explained["decision"] == "auto_link"
     assert (explained["stored_decision"], explained["review_status"]) == ("review", "pending")
     assert "different personal ID numbers" in explained["held_because"]
+    reasons = session.scalars(
+        sa.select(MatchCandidate.review_reason).where(MatchCandidate.review_reason.isnot(None))
+    ).all()
+    assert reasons == ["different_pin"]
