@@ -43,6 +43,8 @@ CHUNK_CHARS = 1 << 20
 #: Progress is reported each time this many more rows are loaded.
 PROGRESS_EVERY = 10_000
 _WARNINGS = ROW_COLUMNS.index("warnings")
+#: (column, code) -> (rows with that problem, the message of its first one)
+Problems = dict[tuple[str, str], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -51,8 +53,7 @@ class LoadCounts:
     accepted: int
     rejected: int
     warnings: int  # warning issues, not rows
-    #: (column, code) -> (rows with that problem, the message of its first one)
-    problems: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    problems: Problems = field(default_factory=dict)
 
 
 # --- one row at a time: the reference ---------------------------------------------------------
@@ -166,7 +167,7 @@ class ChunkResult:
     accepted: int
     rejected: int
     warnings: int
-    problems: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    problems: Problems = field(default_factory=dict)
 
 
 def format_chunk(
@@ -186,12 +187,11 @@ def format_chunk(
     warnings = ["[]"] * n
     issue_rows: list[tuple[int, str]] = []
     warning_count = 0
-    problems: dict[tuple[str, str], tuple[int, str]] = {}
+    problems: Problems = {}
     for i in sorted(issues):
         found = issues[i]
         for key, message in {(x.column or "", x.code): x.message for x in found}.items():
-            count, first = problems.get(key, (0, message))
-            problems[key] = (count + 1, first)
+            _tally(problems, key, 1, message)
         warnings[i] = copy_json(issues_json(found))
         issue_rows.append(
             (i, "".join(issue_line(batch_id, numbers[i], keys[i], issue) for issue in found))
@@ -215,6 +215,12 @@ def format_chunk(
                        len(rejected), warning_count, problems)  # fmt: skip
 
 
+def _tally(problems: Problems, key: tuple[str, str], rows: int, message: str) -> None:
+    """Add `rows` rows to a (column, code) problem, keeping the message of its first row."""
+    so_far, first = problems.get(key, (0, message))
+    problems[key] = (so_far + rows, first)
+
+
 def load(
     connection: sa.Connection,
     batch_id: int,
@@ -232,7 +238,7 @@ def load(
     rows.
     """
     counts = {"rows": 0, "accepted": 0, "rejected": 0, "warnings": 0}
-    problems: dict[tuple[str, str], tuple[int, str]] = {}
+    problems: Problems = {}
     first_row_of: dict[str, int] = {}  # source key -> first row using it
     spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024, mode="w+", encoding="utf-8")  # noqa: SIM115 (closed by the with below)
 
@@ -250,8 +256,7 @@ def load(
             counts["rejected"] += chunk.rejected
             counts["warnings"] += chunk.warnings + len(repeats)
             for problem, (count, message) in chunk.problems.items():
-                so_far, first_message = problems.get(problem, (0, message))
-                problems[problem] = (so_far + count, first_message)
+                _tally(problems, problem, count, message)
             if repeats:
                 yield _with_repeats(batch_id, chunk, repeats, spool)
             else:
