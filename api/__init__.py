@@ -18,11 +18,11 @@ from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from sqlalchemy.orm import Session
 
-from api import auth, errors, metrics
+from api import auth, error_responses, metrics
 from api import db as api_db
 from api.db import SessionFactory
-from popdb import db
-from popdb.settings import Settings
+from popdb.core import db
+from popdb.core.settings import Settings
 
 log = logging.getLogger("popdb.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -62,7 +62,7 @@ def create_app(
     auth.init_app(app)
 
     api = _Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
-    errors.init_app(app)  # after Api(): replaces flask-smorest's own error handler
+    error_responses.init_app(app)  # after Api(): replaces flask-smorest's own error handler
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     app.extensions["popdb.api"] = api
 
@@ -115,7 +115,7 @@ def _secret_key(home: Path) -> str:
 class _Api(Api):
     """flask-smorest's Api documenting our error envelope instead of its own."""
 
-    ERROR_SCHEMA = errors.ErrorSchema
+    ERROR_SCHEMA = error_responses.ErrorSchema
 
 
 def _request_ids(app: Flask) -> None:

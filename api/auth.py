@@ -13,10 +13,10 @@ from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from api.db import get_session
-from api.errors import error_response
-from popdb import usage
-from popdb.clients import authenticate, refusal
-from popdb.models import ApiClient
+from api.error_responses import error_response
+from popdb.core.models import ApiClient
+from popdb.identity import usage
+from popdb.identity.clients import authenticate, refusal
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"

@@ -6,7 +6,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from popdb.settings import Settings
+from popdb.core.settings import Settings
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]

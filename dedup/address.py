@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from popdb.admin_units import VINTAGES, UnitRow, Vintage, read_old_to_new, read_units
-from popdb.text import canonical, fold
+from popdb.core.admin_units import VINTAGES, UnitRow, Vintage, read_old_to_new, read_units
+from popdb.core.text import canonical, fold
 
 __all__ = [
     "SEPARATOR",
@@ -213,7 +213,7 @@ def _word(word: str) -> str:
 
 
 def _canonical_text(text: str) -> str:
-    """`popdb.text.canonical`, word by word (the same result: canonical never joins or splits
+    """`popdb.core.text.canonical`, word by word (the same result: canonical never joins or splits
     words), so that the per-word memo makes the unique part of an address cheap."""
     return " ".join(w for w in map(_word, text.split()) if w)
 
@@ -490,7 +490,7 @@ def _key_cached(text: str) -> str | None:
 
 def address_key(text: str | None) -> str | None:
     """The comparison key of a free-text address, so that the ways people write one place
-    compare equal: `popdb.text.canonical` (NFC, case, tone placement, spaces), unit-type
+    compare equal: `popdb.core.text.canonical` (NFC, case, tone placement, spaces), unit-type
     abbreviations expanded (P./F/Q./H./X./TX./TT./TP./KP/Đ./KĐT), numbered units unpadded
     ("P.015", "ward 15" -> "phường 15"), the province in one form ("TP.HCM", "Sài Gòn" ->
     "hồ chí minh"; "Thừa Thiên Huế" -> "huế"; "Tỉnh Vĩnh Phúc" -> "vĩnh phúc"), "Số"/"SN"
@@ -529,7 +529,7 @@ def address_components(key: str | None) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1 << 16)
 def address_fold(key: str | None) -> str | None:
-    """ASCII fold of a key, component by component (`popdb.text.fold`), for diacritic-less
+    """ASCII fold of a key, component by component (`popdb.core.text.fold`), for diacritic-less
     input ("Xa Ngu Hiep, H. Thanh Tri, Ha Noi"). Collides by design (Tân Thành/Tân Thạnh):
     for blocking and weak evidence, never an exact match by itself."""
     if not key:

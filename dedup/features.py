@@ -1,6 +1,6 @@
 """Normalization for matching: source-record columns → the match keys the engine compares.
 
-Names go through `popdb.text` (NFC, look-alikes, case, canonical tone placement; an ASCII
+Names go through `popdb.core.text` (NFC, look-alikes, case, canonical tone placement; an ASCII
 fold as a second key for blocking and diacritic-less input). Dates stay partial. Numbers are
 digits only; a 9-digit CMND from a range issued twice weighs nothing. Addresses go through
 `dedup.address`. Every function memoises per distinct value: names and places repeat.
@@ -16,8 +16,8 @@ import numpy as np
 
 from dedup.address import address_key
 from dedup.types import Frame
-from popdb import pin
-from popdb.text import canonical, fold
+from popdb.core import pin
+from popdb.core.text import canonical, fold
 
 #: String match keys, in the order of the `match_key` table.
 STR_COLUMNS: tuple[str, ...] = (

@@ -25,8 +25,8 @@ from dedup.scoring import (
     tf_adjustments,
 )
 from dedup.types import Pairs
-from popdb.errors import InvalidInput, NotFound
-from popdb.models.source_record import RAW_COLUMN_INDEX
+from popdb.core.errors import InvalidInput, NotFound
+from popdb.core.models.source_record import RAW_COLUMN_INDEX
 
 #: How a record is named when it has no source key of its own.
 RECORD_KEY = "coalesce(sr.source_key, sr.batch_id || ':' || sr.row_number)"

@@ -1,5 +1,7 @@
-"""One dedup run against the database: keys → frame → block → compare → score → cluster →
-persons. The only module of `dedup` that touches the database besides `store`.
+"""One dedup run against the database: keys → frame → block → compare → score → cluster.
+The only module of `dedup` that touches the database besides `store`. It writes the scored
+pairs and returns the clusters; turning clusters into persons is the registry's work
+(`popdb.registry.matching`), so this library never reaches above the ground.
 
 Incremental by default: only records not yet matched are compared, against the registry
 records that share a blocking key with them (found by SQL joins on the match keys, so a batch
@@ -36,7 +38,6 @@ from dedup.scoring import (
 )
 from dedup.training import train
 from dedup.types import Frame
-from popdb.persons import apply_clusters
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,15 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+
+@dataclass
+class RunResult:
+    """What a run decided: its summary, and the `(record id, cluster)` assignments the
+    registry makes persons of (only clusters holding a new record; all on a rebuild)."""
+
+    summary: RunSummary
+    assignments: list[tuple[int, int]]
 
 
 def active_model(connection: sa.Connection) -> tuple[int, int, MatchModel] | None:
@@ -126,9 +136,9 @@ def _related_query(rules: tuple[BlockingRule, ...]) -> str:
     return " UNION ".join(parts)
 
 
-def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
-    """Match what is not yet matched (or everything with `rebuild`), in the caller's
-    transaction."""
+def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunResult:
+    """Score and cluster what is not yet matched (or everything with `rebuild`), in the
+    caller's transaction."""
     summary = RunSummary()
     clock = time.perf_counter()
 
@@ -149,7 +159,7 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
         or 0
     )
     if summary.new_records == 0 and not options.rebuild:
-        return summary
+        return RunResult(summary, [])
 
     found = None if options.retrain else active_model(connection)
     say("reading records")
@@ -224,7 +234,7 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     summary.distinct = int((decision == DISTINCT).sum())
     lap("cluster")
 
-    say("writing pairs and persons")
+    say("writing pairs")
     if options.rebuild:  # scores no person decided are all replaced
         connection.execute(sa.text("DELETE FROM match_candidate WHERE decided_by IS NULL"))
     pending = result.labels[pairs.left] != result.labels[pairs.right]
@@ -234,16 +244,8 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
         model_id=model_id, rule_names=[r.name for r in rules],
         comparisons=model.comparisons, keep=keep, reasons=result.refused,
     )  # fmt: skip
-    summary.persons = apply_clusters(
-        connection, _assignments(frame, result.labels, new), actor=options.actor
-    )
-    connection.execute(sa.text(
-        "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT EXISTS "
-        "(SELECT 1 FROM source_record sr WHERE sr.batch_id = b.id AND sr.status = 'accepted' "
-        "AND NOT sr.matched)"
-    ))  # fmt: skip
     lap("write")
-    return summary
+    return RunResult(summary, _assignments(frame, result.labels, new))
 
 
 def _assignments(frame: Frame, labels: np.ndarray, new: np.ndarray | None) -> list[tuple[int, int]]:

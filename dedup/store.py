@@ -15,7 +15,7 @@ from dedup.comparisons import Comparison
 from dedup.features import COLUMNS, INT_COLUMNS, SOURCE_COLUMNS, features, frame_from_columns
 from dedup.scoring import DECISIONS, REVIEW
 from dedup.types import Frame, Gammas, Pairs, Scores
-from popdb.bulk import copy_in, copy_out
+from popdb.core.bulk import copy_in, copy_out
 
 _INT_SOURCE = {"id", "dob_year", "dob_month", "dob_day", "sex"}
 

@@ -16,9 +16,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from importers.mapping import MappingError, parse_profile
-from popdb import admin_units
-from popdb.errors import InvalidInput, NotFound
-from popdb.models import AdminUnit, ImportBatch
+from popdb.core import admin_units
+from popdb.core.errors import InvalidInput, NotFound
+from popdb.core.models import AdminUnit, ImportBatch
 
 #: Batches in these states hold their rows for good: the same file again is a duplicate.
 DONE = ("loaded", "matched")

@@ -15,8 +15,8 @@ from typing import Any
 
 from importers.mapping import BoundProfile
 from importers.readers import open_table
-from popdb import codes, pin
-from popdb.dates import day_month_order
+from popdb.core import codes, pin
+from popdb.core.dates import day_month_order
 
 #: Rows read ahead to tell how dates of birth and sex are written.
 SAMPLE_ROWS = 20_000

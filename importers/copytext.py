@@ -2,13 +2,13 @@
 
 The validator keeps the COPY text of each distinct cell's typed columns beside the typed
 values, so a row's line is joined from ready-made pieces instead of formatted value by value.
-The escaping itself is `popdb.bulk`'s, shared with every other COPY path.
+The escaping itself is `popdb.core.bulk`'s, shared with every other COPY path.
 """
 
 from __future__ import annotations
 
-from popdb.bulk import NULL
-from popdb.bulk import text_field as copy_text
+from popdb.core.bulk import NULL
+from popdb.core.bulk import text_field as copy_text
 
 __all__ = ["NULL", "copy_json", "copy_text"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from importers.mapping import NAME_FIELDS, FieldSpec, MappingProfile
-from popdb.text import fold
+from popdb.core.text import fold
 
 __all__ = [
     "DC01_COLUMNS",

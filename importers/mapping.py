@@ -5,8 +5,8 @@ each file's heading row. Binding is tolerant of the ways clerks retype headers (
 diacritics) but never guesses between two candidates: an ambiguous header is an error, because
 a silently swapped column would put fathers' names into citizens' records.
 
-Without a profile, `resolve_profile` understands the DC01 form's Vietnamese headers and files
-whose columns are already named after the canonical fields.
+Without a profile, `importers.recognise.resolve_profile` understands the DC01 form's
+Vietnamese headers and files whose columns are already named after the canonical fields.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from importers.fields import DateFormat, FieldValue, MappedRow
-from popdb.dates import FormatError, check_format
-from popdb.models.citizen import CANONICAL_FIELDS
-from popdb.text import canonical, fold
+from popdb.core.dates import FormatError, check_format
+from popdb.core.models.citizen import CANONICAL_FIELDS
+from popdb.core.text import canonical, fold
 
 __all__ = [
     "DATE_FIELDS",
@@ -37,7 +37,6 @@ __all__ = [
     "NameOrder",
     "load_profile",
     "parse_profile",
-    "resolve_profile",
 ]
 
 NameOrder = Literal["family_first", "given_first"]
@@ -124,7 +123,8 @@ class MappingProfile:
                 _check_column_name(column, '"source_key"')
         if self.name_order not in NAME_ORDERS:
             raise MappingError(
-                f'"name_order" must be one of {_names(NAME_ORDERS)}, not {_show(self.name_order)}.'
+                f'"name_order" must be one of {quoted_names(NAME_ORDERS)}, '
+                f"not {_show(self.name_order)}."
             )
 
     def bind(self, header: list[str]) -> BoundProfile:
@@ -155,12 +155,12 @@ class MappingProfile:
                 if len(found) > 1:
                     raise MappingError(
                         f'Column "{column}" wanted by {wanted_by} matches several columns of '
-                        f"the file ({_names(found)}) when capitals, spacing and accents are "
+                        f"the file ({quoted_names(found)}) when capitals, spacing and accents are "
                         "ignored; write the exact header text in the mapping profile."
                     )
             raise MappingError(
                 f'Column "{column}" wanted by {wanted_by} is not in the file; the file\'s '
-                f"columns are: {_names(header)}."
+                f"columns are: {quoted_names(header)}."
             )
 
         field_columns = {
@@ -314,7 +314,7 @@ def parse_profile(data: object, *, name: str = "custom") -> MappingProfile:
         raise MappingError(
             f"Unknown key {_show(unknown[0])} at the top of the mapping profile"
             f"{_suggest(unknown[0], TOP_LEVEL_KEYS)}; the allowed keys are "
-            f"{_names(TOP_LEVEL_KEYS)}."
+            f"{quoted_names(TOP_LEVEL_KEYS)}."
         )
     if "fields" not in data:
         raise MappingError('The mapping profile has no "fields" object.')
@@ -334,7 +334,7 @@ def parse_profile(data: object, *, name: str = "custom") -> MappingProfile:
     name_order = data.get("name_order", "family_first")
     if name_order not in NAME_ORDERS:
         raise MappingError(
-            f'"name_order" must be one of {_names(NAME_ORDERS)}, not {_show(name_order)}.'
+            f'"name_order" must be one of {quoted_names(NAME_ORDERS)}, not {_show(name_order)}.'
         )
     return MappingProfile(fields=fields, source_key=source_key, name=name, name_order=name_order)
 
@@ -360,51 +360,10 @@ def load_profile(path: str | Path) -> MappingProfile:
     return parse_profile(data, name=path.stem)
 
 
-def resolve_profile(header: list[str], profile: MappingProfile | None) -> BoundProfile:
-    """Bind `profile` to the file, or, without one, recognise the DC01 form's Vietnamese
-    headers or columns named after the canonical fields. The result always maps a name."""
-    if profile is None:
-        from importers.dc01 import dc01_profile  # dc01 builds on this module
-
-        profile = dc01_profile(header) or _canonical_profile(header)
-    if not any(f in profile.fields for f in NAME_FIELDS):
-        raise MappingError(
-            f'The mapping profile "{profile.name}" maps no name column: map full_name, or '
-            "family_name and given_name, so that each row names someone."
-        )
-    return profile.bind(header)
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _canonical_profile(header: list[str]) -> MappingProfile:
-    """Columns named after canonical fields ("full_name", "Full Name", "DOB"), mapped 1:1;
-    the first of two columns naming the same field wins."""
-    fields: dict[str, FieldSpec] = {}
-    source_key: tuple[str, ...] | None = None
-    for h in header:
-        key = _identifier(h)
-        if key in CANONICAL_FIELDS and key not in fields:
-            fields[key] = FieldSpec((h,))
-        elif key in SOURCE_KEY_COLUMNS and source_key is None:
-            source_key = (h,)
-    if not fields:
-        raise MappingError(
-            f"The columns of this file were not recognised (it starts with "
-            f"{_names(header, limit=8)}): they are neither the DC01 form's headers nor "
-            "canonical field names, so pass a mapping profile (--mapping PROFILE.json) saying "
-            "which column holds which field."
-        )
-    if not any(f in fields for f in NAME_FIELDS):
-        raise MappingError(
-            f"The file has no name column: of its columns only {_names(list(fields))} were "
-            "recognised, so add a full_name column or pass a mapping profile (--mapping)."
-        )
-    return MappingProfile(fields=fields, source_key=source_key, name="canonical")
-
-
-def _identifier(header: str) -> str:
+def identifier(header: str) -> str:
     """ "Full Name", "full-name" and "FULL_NAME" all -> "full_name"."""
     return re.sub(r"[\s'-]+", "_", fold(header) or "")
 
@@ -427,14 +386,14 @@ def _parse_spec(field: str, spec: object) -> FieldSpec:
     if "column" not in spec and "concat" not in spec:
         raise MappingError(
             f'Field "{field}" of the mapping profile needs "column" or "concat" '
-            f"(it has {_names(list(spec)) or 'no keys'})."
+            f"(it has {quoted_names(list(spec)) or 'no keys'})."
         )
     allowed = _COLUMN_KEYS if "column" in spec else _CONCAT_KEYS
     unknown = [k for k in spec if k not in allowed]
     if unknown:
         raise MappingError(
             f'Unknown key {_show(unknown[0])} in field "{field}" of the mapping profile'
-            f"{_suggest(unknown[0], allowed)}; its allowed keys are {_names(allowed)}."
+            f"{_suggest(unknown[0], allowed)}; its allowed keys are {quoted_names(allowed)}."
         )
     if "column" in spec:
         column = spec["column"]
@@ -503,11 +462,11 @@ def _check_column_name(column: object, wanted_by: str) -> None:
 
 
 def _check_format(field: str, fmt: DateFormat) -> None:
-    """A date field's format(s), each one `popdb.dates.parse_date` can use: the importer
+    """A date field's format(s), each one `popdb.core.dates.parse_date` can use: the importer
     parses partial dates itself and needs to know where day, month and year are."""
     if field not in DATE_FIELDS:
         raise MappingError(
-            f'Field "{field}" has a "format", but only date fields ({_names(DATE_FIELDS)}) '
+            f'Field "{field}" has a "format", but only date fields ({quoted_names(DATE_FIELDS)}) '
             "take one."
         )
     for one in (fmt,) if isinstance(fmt, str) else fmt:
@@ -528,14 +487,14 @@ def _stripped(value: str | None) -> str | None:
 def _suggest(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "dob"?)' or nothing."""
     choices = list(choices)
-    key = _identifier(word) if isinstance(word, str) else ""
+    key = identifier(word) if isinstance(word, str) else ""
     if _SYNONYMS.get(key) in choices:
         return f' (did you mean "{_SYNONYMS[key]}"?)'
     close = difflib.get_close_matches(key or str(word), choices, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def _names(names: Iterable[str], limit: int = 40) -> str:
+def quoted_names(names: Iterable[str], limit: int = 40) -> str:
     """'"a", "b", "c"' with the tail cut short on very wide files."""
     names = list(names)
     shown = ", ".join(f'"{n}"' for n in names[:limit])

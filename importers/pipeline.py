@@ -24,17 +24,18 @@ from sqlalchemy.orm import Session
 from importers.batches import DONE, get_batch, summary
 from importers.chunks import ChunkWork
 from importers.conventions import conventions
-from importers.errors import FileRejected
 from importers.limits import Limits
 from importers.loader import load
-from importers.mapping import MappingError, parse_profile, resolve_profile
+from importers.mapping import MappingError, parse_profile
 from importers.notes import unread_columns, widespread
 from importers.parallel import OrderedPool
 from importers.readers import open_table
+from importers.recognise import resolve_profile
+from importers.rejections import FileRejected
 from importers.validate import RowValidator
-from popdb import admin_units
-from popdb.errors import Conflict
-from popdb.models import AdminUnit, ImportBatch
+from popdb.core import admin_units
+from popdb.core.errors import Conflict
+from popdb.core.models import AdminUnit, ImportBatch
 
 log = logging.getLogger(__name__)
 

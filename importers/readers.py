@@ -27,8 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from importers.errors import FileRejected
 from importers.limits import Limits
+from importers.rejections import FileRejected
 
 RawRow = dict[str, str | None]
 #: (row number as a spreadsheet shows it, cell texts with None for empty cells)

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from importers.dc01 import DC01_COLUMNS, HOUSEHOLD_HEAD_ID, SOURCE_KEY
-from popdb import codes
+from popdb.core import codes
 
 __all__ = [
     "DATA_SHEET",

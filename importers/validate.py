@@ -20,9 +20,16 @@ from typing import Any, Literal, NamedTuple
 from importers.copytext import NULL, copy_text
 from importers.fields import FieldValue, MappedRow
 from importers.mapping import CellPlan, FieldCells
-from popdb import codes, pin
-from popdb.dates import DateError, parse_date
-from popdb.text import canonical, clean, fold, join_name, looks_like_legacy_encoding, split_name
+from popdb.core import codes, pin
+from popdb.core.dates import DateError, parse_date
+from popdb.core.text import (
+    canonical,
+    clean,
+    fold,
+    join_name,
+    looks_like_legacy_encoding,
+    split_name,
+)
 
 Severity = Literal["warning", "error"]
 

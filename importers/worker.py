@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from importers.limits import Limits
 from importers.pipeline import BatchBusy, SessionScope, run_batch
-from popdb.models import ImportBatch
+from popdb.core.models import ImportBatch
 
 log = logging.getLogger(__name__)
 

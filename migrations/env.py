@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from popdb.models import Base
+from popdb.core.models import Base
 
 config = context.config
 target_metadata = Base.metadata

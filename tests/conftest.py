@@ -16,9 +16,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import embedded, migrate, reference
-from popdb.clients import create_client
-from popdb.settings import Settings
+from popdb.core import embedded, reference
+from popdb.core.settings import Settings
+from popdb.identity.clients import create_client
+from popdb.ops import migrate
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_HOME = REPO / ".popdb-test"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from popdb import migrate
+from popdb.ops import migrate
 
 
 def test_migrations_have_exactly_one_head() -> None:

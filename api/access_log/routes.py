@@ -15,9 +15,9 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import allow, current_client
 from api.db import get_session
-from popdb import audit
-from popdb.errors import NotFound
-from popdb.models import AuditEvent, Person
+from popdb.core import audit
+from popdb.core.errors import NotFound
+from popdb.core.models import AuditEvent, Person
 
 blp = Blueprint(
     "access_log",

@@ -29,10 +29,12 @@ from api.auth import ADMIN_SESSION_FINGERPRINT, ADMIN_SESSION_KEY, allow, curren
 from api.db import get_session
 from api.reviews.routes import claim_hold
 from dedup.clustering import REFUSALS
-from popdb import audit, dashboard, merges, person_reads, reviews
-from popdb.clients import authenticate
-from popdb.codes import SEXES
-from popdb.errors import PopdbError
+from popdb.core import audit
+from popdb.core.codes import SEXES
+from popdb.core.errors import PopdbError
+from popdb.identity.clients import authenticate
+from popdb.registry import dashboard, merges, reviews
+from popdb.registry import reads as person_reads
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 _CSRF = "csrf_token"

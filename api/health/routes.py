@@ -9,8 +9,8 @@ from sqlalchemy import text
 from api import metrics
 from api.auth import public
 from api.db import get_session
-from api.errors import error_response
-from popdb import migrate
+from api.error_responses import error_response
+from popdb.ops import migrate
 
 blp = Blueprint("health", __name__)
 

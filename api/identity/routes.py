@@ -19,7 +19,7 @@ from webargs.flaskparser import FlaskParser
 
 from api.auth import allow, current_client
 from api.db import get_session
-from api.errors import error_response
+from api.error_responses import error_response
 from api.identity.schemas import (
     BatchResultSchema,
     CheckResultSchema,
@@ -30,11 +30,13 @@ from api.identity.schemas import (
     VerifyBatchSchema,
     VerifySchema,
 )
-from popdb import audit, identity, usage
-from popdb.errors import InvalidInput
-from popdb.models import ApiClient
-from popdb.policy import Policy
-from popdb.settings import Settings
+from popdb.core import audit
+from popdb.core.errors import InvalidInput
+from popdb.core.models import ApiClient
+from popdb.core.settings import Settings
+from popdb.identity import answers as identity
+from popdb.identity import usage
+from popdb.identity.policy import Policy
 
 _OFFICER = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 _PIN = re.compile(r"^[0-9]{12}$")

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from popdb.dates import PartialDate
-from popdb.policy import LOOKUP_FIELDS
+from popdb.core.dates import PartialDate
+from popdb.identity.policy import LOOKUP_FIELDS
 
 MAX_BATCH = 1000
 

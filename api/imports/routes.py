@@ -29,11 +29,11 @@ from importers.batches import (
     register,
     summary,
 )
-from importers.report import report_lines
+from importers.error_report import report_lines
 from importers.worker import notify
-from popdb.errors import Forbidden, InvalidInput
-from popdb.models import ApiClient, ImportBatch
-from popdb.settings import Settings
+from popdb.core.errors import Forbidden, InvalidInput
+from popdb.core.models import ApiClient, ImportBatch
+from popdb.core.settings import Settings
 
 blp = Blueprint(
     "imports",

@@ -19,7 +19,9 @@ from api.persons.schemas import (
     UnmergeResultSchema,
     UnmergeSchema,
 )
-from popdb import audit, merges, person_reads
+from popdb.core import audit
+from popdb.registry import merges
+from popdb.registry import reads as person_reads
 
 blp = Blueprint(
     "persons", __name__, url_prefix="/api/v1/persons",

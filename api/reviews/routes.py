@@ -20,8 +20,9 @@ from api.reviews.schemas import (
     ReviewListArgsSchema,
     ReviewListSchema,
 )
-from popdb import audit, reviews
-from popdb.settings import Settings
+from popdb.core import audit
+from popdb.core.settings import Settings
+from popdb.registry import reviews
 
 blp = Blueprint(
     "reviews", __name__, url_prefix="/api/v1/reviews",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from popdb.reviews import AWAITING_APPROVAL, DECISIONS, OPEN_FILTER, STATUSES
+from popdb.registry.reviews import AWAITING_APPROVAL, DECISIONS, OPEN_FILTER, STATUSES
 
 
 class ReviewListArgsSchema(Schema):

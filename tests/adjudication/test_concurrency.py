@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import audit, reviews
-from popdb.clients import create_client
-from popdb.errors import Conflict
+from popdb.core import audit
+from popdb.core.errors import Conflict
+from popdb.identity.clients import create_client
+from popdb.registry import reviews
 from tests.support.scratch import committed_registry
 
 HOLD = dt.timedelta(minutes=5)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from popdb.clients import authenticate
-from popdb.demo import demo_admin_key
+from popdb.identity.clients import authenticate
+from popdb.ops.demo import demo_admin_key
 
 
 def test_the_demo_admin_key_signs_in_and_a_new_one_replaces_it(session):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from popdb import audit, merges
-from popdb.errors import Conflict, InvalidInput
+from popdb.core import audit
+from popdb.core.errors import Conflict, InvalidInput
+from popdb.registry import merges
 from tests.support.registry import build_in, person_of
 
 ACTOR = audit.Actor(None, "test", "operator")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dedup.run import RunOptions, run
+from dedup.run import RunOptions
+from popdb.registry.matching import match
 from tests.api.test_access_rules import _admin_signed_in
 from tests.support.registry import build_in, item_between, person_of
 
@@ -130,7 +131,7 @@ def test_a_distinct_decision_is_remembered_by_later_runs(client, make_client, se
         json={"decision": "distinct", "version": version, "reason": "two women"},
     )
     assert r.get_json()["status"] == "distinct" and r.get_json()["person_id"] is None
-    run(session.connection(), RunOptions(rebuild=True))
+    match(session.connection(), RunOptions(rebuild=True))
     status = session.scalar(sa.text("SELECT review_status FROM match_candidate WHERE id = :i"),
                             {"i": item})  # fmt: skip
     assert status == "distinct"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from popdb.models import ImportBatch
+from popdb.core.models import ImportBatch
 from tests.support.persons import add_person
 
 COMMUNE_A, COMMUNE_B = "00004", "00007"

@@ -10,8 +10,8 @@ import unicodedata
 import pytest
 import sqlalchemy as sa
 
-from popdb import audit
-from popdb.models import AdminUnit, ApiClient, AuditEvent
+from popdb.core import audit
+from popdb.core.models import AdminUnit, ApiClient, AuditEvent
 from tests.support.persons import add_person, retire_into
 
 HOA = "001190000001"

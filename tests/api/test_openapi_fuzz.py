@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from api import create_app
-from popdb.settings import Settings
+from popdb.core.settings import Settings
 from tests.support.persons import add_person
 
 EXAMPLES = int(os.environ.get("POPDB_FUZZ_EXAMPLES", "15"))

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from popdb import embedded
+from popdb.core import embedded
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME, _drop_database, _fresh_database
 from tests.support.dc01 import fake_rows, write_csv

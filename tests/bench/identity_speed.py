@@ -22,9 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from api import create_app
-from popdb import embedded, migrate, reference
-from popdb.clients import create_client
-from popdb.settings import Settings
+from popdb.core import embedded, reference
+from popdb.core.settings import Settings
+from popdb.identity.clients import create_client
+from popdb.ops import migrate
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME, _drop_database, _fresh_database
 from tests.support.persons import add_person

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from popdb import embedded, migrate, reference
+from popdb.core import embedded, reference
+from popdb.ops import migrate
 from tests.bench.cpu import tree, tree_cpu_seconds
 from tests.conftest import TEST_HOME, _fresh_database
 from tests.support.dc01 import HEADERS, fake_rows, write_csv

@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from popdb import embedded
+from popdb.core import embedded
 from tests.bench.import_speed import machine
 from tests.conftest import TEST_HOME
 from tests.faults.support import free_port, ready

@@ -42,7 +42,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from popdb import embedded
+from popdb.core import embedded
 from tests.bench.cpu import machine_busy_seconds, tree_cpu_seconds
 from tests.bench.identity_speed import _seed
 from tests.bench.import_speed import machine
@@ -135,8 +135,8 @@ def pgbench_verify_sql(
     The same round trips as one `POST /identity/verify` (client, rate count, commit; person,
     audit append, commit) with the same locks and the same fsync, minus HTTP and Python.
     """
-    from popdb.audit import _CHAIN_LOCK
-    from popdb.clients import hash_key
+    from popdb.core.audit import _CHAIN_LOCK
+    from popdb.identity.clients import hash_key
 
     u = sa.make_url(url)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)

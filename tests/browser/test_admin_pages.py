@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from popdb.clients import create_client
-from popdb.settings import Settings
+from popdb.core.settings import Settings
+from popdb.identity.clients import create_client
 from tests.support.scratch import committed_registry
 
 pytestmark = pytest.mark.browser

@@ -19,8 +19,8 @@ from dedup.address import (
     address_tokens,
     resolve_units,
 )
-from popdb.admin_units import VINTAGES, Vintage, read_units
-from popdb.text import fold
+from popdb.core.admin_units import VINTAGES, Vintage, read_units
+from popdb.core.text import fold
 
 
 def same(*texts: str) -> None:

@@ -1,4 +1,4 @@
-"""Quality floors on labelled files (tests/data/dedup, made with popdb.synthetic and kept
+"""Quality floors on labelled files (tests/data/dedup, made with popdb.synthetic.generator and kept
 fixed): a Vietnamese DC01 file and a Western file loaded through a mapping profile.
 
 Floors sit just under what the engine measured when they were set (Vietnamese: precision
@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from dedup.report import evaluate
-from dedup.run import RunOptions, run
+from dedup.run import RunOptions
 from importers.batches import BatchRequest, register
 from importers.pipeline import run_batch
+from popdb.registry.matching import match
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "dedup"
 
@@ -36,7 +37,7 @@ def test_the_engine_keeps_its_precision_and_recall_floors(
         session, BatchRequest(path=DATA / file, commune_code="00004", mapping=mapping)
     )
     assert run_batch(scope, batch.id, DATA / file)["rejected"] == 0
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     scores = evaluate(session.connection(), "truth_id")
     clusters, auto = scores["clusters"], scores["auto_links"]
     assert clusters["precision"] >= min_precision, clusters

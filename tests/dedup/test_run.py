@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from dedup.report import evaluate, explain_keys, export_clusters, export_pairs
-from dedup.run import RunOptions, run
+from dedup.run import RunOptions
 from importers.batches import BatchRequest, register
 from importers.pipeline import run_batch
-from popdb.models import MatchCandidate, Person, PersonEvent, SourceRecord
+from popdb.core.models import MatchCandidate, Person, PersonEvent, SourceRecord
+from popdb.registry.matching import match
 from tests.support.dc01 import HEADERS, dc01_row, fake_rows
 
 #: (truth, source key, name, dob, sex, PIN, father, mother, address)
@@ -73,7 +74,7 @@ def test_a_run_makes_persons_of_clusters_and_keeps_twins_and_namesakes_apart(
     session, scope, tmp_path
 ):
     load(session, scope, write(tmp_path / "a.csv", PEOPLE))
-    summary = run(session.connection(), RunOptions())
+    summary = match(session.connection(), RunOptions())
     assert summary.trained and summary.new_records == len(PEOPLE) + BACKGROUND
     groups = partition(session)
     assert frozenset({"k4"}) in groups or frozenset({"k4", "k6"}) in groups
@@ -98,25 +99,25 @@ def test_a_run_makes_persons_of_clusters_and_keeps_twins_and_namesakes_apart(
 
 def test_an_incremental_run_equals_a_rebuild_on_the_same_data(session, scope, tmp_path):
     load(session, scope, write(tmp_path / "a.csv", PEOPLE[::2]))
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     load(session, scope, write(tmp_path / "b.csv", PEOPLE[1::2]))
-    second = run(session.connection(), RunOptions())
+    second = match(session.connection(), RunOptions())
     assert not second.trained and second.new_records == len(PEOPLE[1::2]) + BACKGROUND
     incremental = partition(session)
-    run(session.connection(), RunOptions(rebuild=True))
+    match(session.connection(), RunOptions(rebuild=True))
     assert partition(session) == incremental
 
 
 def test_nothing_new_means_nothing_to_do(session, scope, tmp_path):
     load(session, scope, write(tmp_path / "a.csv", PEOPLE[:3]))
-    run(session.connection(), RunOptions())
-    again = run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
+    again = match(session.connection(), RunOptions())
     assert again.new_records == 0 and again.pairs == 0
 
 
 def test_explain_export_and_evaluate(session, scope, tmp_path):
     load(session, scope, write(tmp_path / "a.csv", PEOPLE))
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     connection = session.connection()
     explained = explain_keys(connection, "k1", "k2")
     fields = {f["comparison"]: f for f in explained["fields"]}
@@ -155,7 +156,7 @@ def test_records_naming_no_commune_are_paired_on_their_names_in_the_uploading_co
                           "permanent_address": "street", "mother_name": "mother"}}  # fmt: skip
     batch, _ = register(session, BatchRequest(path=path, commune_code="00004", mapping=mapping))
     run_batch(scope, batch.id, path)
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     record_id = dict(session.execute(sa.select(SourceRecord.source_key, SourceRecord.id)).all())
     rules = dict(
         session.execute(
@@ -179,7 +180,7 @@ def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_per
     later = [("P", "g2", "NGO VAN CUONG", "04/07/1985", "0", "001085000777", "NGO VAN TU",
               "LE THI HANH", "So 3 pho Hue, Phuong Hai Ba Trung, Ha Noi")]  # fmt: skip
     load(session, scope, write(tmp_path / "first.csv", first))
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     with (tmp_path / "later.csv").open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(HEADERS)
@@ -188,7 +189,7 @@ def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_per
                                      personal_id_number=pin, father_name=father,
                                      mother_name=mother, permanent_address=address))  # fmt: skip
     load(session, scope, tmp_path / "later.csv")
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     sex_of = dict(session.execute(sa.select(SourceRecord.source_key, SourceRecord.sex)).all())
     assert sex_of["g2"] == 0
     (person,) = session.scalars(
@@ -208,7 +209,7 @@ def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(session
     rest = ("Trần Văn Tú", "Phạm Thị Hoa", "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội")
     cases = [("X", "d1", *same, "001315000222", *rest), ("X", "d2", *same, "001315000522", *rest)]
     load(session, scope, write(tmp_path / "a.csv", cases))
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     explained = explain_keys(session.connection(), "d1", "d2")
     assert explained["decision"] == "auto_link"
     assert (explained["stored_decision"], explained["review_status"]) == ("review", "pending")

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from popdb import embedded
+from popdb.core import embedded
 from tests.conftest import TEST_HOME
 from tests.support.processes import children, clean_env, cmdline, popdb_run, wait_for
 

@@ -29,10 +29,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import audit, merges
-from popdb.bootstrap import prepare_database
-from popdb.demo import load_demo
-from popdb.settings import Settings
+from popdb.core import audit
+from popdb.core.settings import Settings
+from popdb.ops.bootstrap import prepare_database
+from popdb.ops.demo import load_demo
+from popdb.registry import merges
 from tests.faults.support import (
     OwnServer,
     Served,

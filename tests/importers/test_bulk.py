@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 import importers.loader as loader
 from importers.chunks import ChunkWork
-from importers.errors import FileRejected
 from importers.limits import Limits
 from importers.loader import COPY_COLUMNS, ROW_COLUMNS, StagedRow, copy_line, issue_line, load
-from importers.mapping import resolve_profile
 from importers.parallel import OrderedPool
 from importers.readers import open_table
+from importers.recognise import resolve_profile
+from importers.rejections import FileRejected
 from importers.validate import RowValidator, repeated_key
 from tests.importers.messy import messy_rows
 from tests.support.dc01 import fake_rows, write_csv

@@ -16,7 +16,7 @@ from importers.dc01 import (
     unrecognised,
 )
 from importers.mapping import FieldSpec
-from popdb.models.citizen import CANONICAL_FIELDS
+from popdb.core.models.citizen import CANONICAL_FIELDS
 
 DC01_HEADERS = [h for h, _ in DC01_COLUMNS]
 

@@ -17,9 +17,9 @@ from importers.mapping import (
     MappingProfile,
     load_profile,
     parse_profile,
-    resolve_profile,
 )
 from importers.readers import open_table
+from importers.recognise import resolve_profile
 
 WESTERN_HEADER = [
     "rec_id",

@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from importers.batches import BatchRequest, register
+from importers.error_report import neutralise, report_lines
 from importers.pipeline import run_batch
-from importers.report import neutralise, report_lines
-from popdb.errors import InvalidInput
-from popdb.models import ImportBatch, ImportIssue, SourceRecord
+from popdb.core.errors import InvalidInput
+from popdb.core.models import ImportBatch, ImportIssue, SourceRecord
 from tests.support.dc01 import HEADERS, dc01_row, fake_rows, write_csv
 
 COMMUNE = "00004"

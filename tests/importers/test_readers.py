@@ -15,9 +15,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from importers.errors import CODES, FileRejected
 from importers.limits import Limits
 from importers.readers import Table, column_letter, open_table
+from importers.rejections import CODES, FileRejected
 
 NAME = "Nguyễn Thị Hường"
 PLACE = "Đà Nẵng"

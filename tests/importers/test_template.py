@@ -9,9 +9,9 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from importers.dc01 import DC01_COLUMNS, HOUSEHOLD_HEAD_ID, HOUSEHOLD_HEAD_NAME, SOURCE_KEY
-from importers.errors import FileRejected
-from importers.mapping import resolve_profile
 from importers.readers import open_table
+from importers.recognise import resolve_profile
+from importers.rejections import FileRejected
 from importers.template import (
     DATA_SHEET,
     LISTS_SHEET,
@@ -19,7 +19,7 @@ from importers.template import (
     text_columns,
     write_dc01_template,
 )
-from popdb import codes
+from popdb.core import codes
 
 HEADERS = [h for h, _ in DC01_COLUMNS]
 

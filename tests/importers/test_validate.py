@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from importers.fields import FieldValue
 from importers.validate import RECORD_COLUMNS, RowResult, RowValidator
-from popdb.models.citizen import CANONICAL_FIELDS
+from popdb.core.models.citizen import CANONICAL_FIELDS
 
 COLLECTED = dt.date(2026, 3, 1)
 TODAY = dt.date(2026, 11, 23)
@@ -40,7 +40,7 @@ def codes_of(result: RowResult) -> set[str]:
 
 
 def test_record_columns_are_the_citizen_columns_of_the_schema() -> None:
-    from popdb.models import SourceRecord
+    from popdb.core.models import SourceRecord
 
     table_columns = {c.name for c in SourceRecord.__table__.columns}
     assert set(RECORD_COLUMNS) <= table_columns

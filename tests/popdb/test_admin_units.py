@@ -1,4 +1,4 @@
-"""Tests for popdb.admin_units: the shipped official lists, read without a database."""
+"""Tests for popdb.core.admin_units: the shipped official lists, read without a database."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from importlib.resources import files
 
 import pytest
 
-from popdb.admin_units import (
+from popdb.core.admin_units import (
     VINTAGES,
     UnitChange,
     UnitRow,

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from popdb import audit
-from popdb.models import AuditEvent
+from popdb.core import audit
+from popdb.core.models import AuditEvent
 from tests.popdb.test_cli import _env, popdb
 
 ALICE = audit.Actor(7, "Bộ Y tế", "agency")

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import audit, embedded
+from popdb.core import audit, embedded
 from tests.conftest import _drop_database, _fresh_database
 from tests.support.dc01 import fake_rows, write_csv
 

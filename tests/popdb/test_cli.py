@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from popdb import embedded, migrate
+from popdb.core import embedded
+from popdb.ops import migrate
 
 
 def popdb(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:

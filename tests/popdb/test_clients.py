@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import clients
-from popdb.errors import InvalidInput
-from popdb.models import ApiClient
-from popdb.policy import build_policy
+from popdb.core.errors import InvalidInput
+from popdb.core.models import ApiClient
+from popdb.identity import clients
+from popdb.identity.policy import build_policy
 
 
 def test_only_a_hash_of_the_key_is_stored(session: Session) -> None:

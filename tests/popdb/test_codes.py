@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from popdb import codes
-from popdb.codes import (
+from popdb.core import codes
+from popdb.core.codes import (
     ALPHA3_TO_ALPHA2,
     ETHNICITIES,
     HOUSEHOLD_RELATIONS,
@@ -260,7 +260,7 @@ def test_an_ethnicity_with_the_wrong_accents_is_read_with_a_warning_to_check_it(
 
 
 def test_every_official_name_and_its_ascii_form_reach_its_own_code() -> None:
-    from popdb.text import fold
+    from popdb.core.text import fold
 
     for code, name in ETHNICITIES:
         assert clean_code(ethnicity(name)) == code

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from popdb.dates import (
+from popdb.core.dates import (
     DateError,
     PartialDate,
     day_month_order,

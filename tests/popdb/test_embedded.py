@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from popdb import embedded
-from popdb.errors import DatabaseUnavailable
+from popdb.core import embedded
+from popdb.core.errors import DatabaseUnavailable
 from tests.conftest import TEST_HOME
 
 

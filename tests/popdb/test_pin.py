@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from popdb import pin
-from popdb.pin import (
+from popdb.core import pin
+from popdb.core.pin import (
     COUNTRY_CODE_RANGE,
     PIN_PLACES,
     PinError,

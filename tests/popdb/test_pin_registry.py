@@ -8,9 +8,9 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import pin
-from popdb.models import Person, PersonPin
-from popdb.pin_registry import allocate_number, claim_number
+from popdb.core import pin
+from popdb.core.models import Person, PersonPin
+from popdb.registry.numbers import allocate_number, claim_number
 
 
 class FixedTails(random.Random):

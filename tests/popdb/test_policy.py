@@ -10,10 +10,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import audit, clients
-from popdb.errors import InvalidInput
-from popdb.models import ApiClient, AuditEvent
-from popdb.policy import BASIC_FIELDS, SENSITIVE_FIELDS, Policy, build_policy
+from popdb.core import audit
+from popdb.core.errors import InvalidInput
+from popdb.core.models import ApiClient, AuditEvent
+from popdb.identity import clients
+from popdb.identity.policy import BASIC_FIELDS, SENSITIVE_FIELDS, Policy, build_policy
 from tests.popdb.test_cli import _env, popdb
 
 

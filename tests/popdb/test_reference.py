@@ -7,8 +7,8 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import reference
-from popdb.models import AdminUnit, AdminUnitChange, AdminVintage
+from popdb.core import reference
+from popdb.core.models import AdminUnit, AdminUnitChange, AdminVintage
 
 
 def test_every_vintage_is_loaded_with_its_provenance(session: Session) -> None:

@@ -14,13 +14,16 @@ from pathlib import Path
 import pytest
 
 from importers.dc01 import DC01_COLUMNS
-from importers.mapping import parse_profile, resolve_profile
+from importers.mapping import parse_profile
 from importers.readers import open_table
+from importers.recognise import resolve_profile
 from importers.validate import RowResult, RowValidator
-from popdb import admin_units, synthetic
-from popdb.dates import parse_date
-from popdb.pin import parse_pin
-from popdb.synthetic import (
+from popdb.core import admin_units
+from popdb.core.dates import parse_date
+from popdb.core.pin import parse_pin
+from popdb.core.text import canonical, fold
+from popdb.synthetic import generator as synthetic
+from popdb.synthetic.generator import (
     DC01_HEADERS,
     DEFAULT_RATES,
     FOREIGN_HEADERS,
@@ -36,7 +39,6 @@ from popdb.synthetic import (
     write_csv,
     write_demo_files,
 )
-from popdb.text import canonical, fold
 
 PERSONS = 3000
 TODAY = dt.date(2026, 11, 23)

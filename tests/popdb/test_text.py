@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from popdb.text import (
+from popdb.core.text import (
     NameParts,
     canonical,
     clean,

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from popdb.models import Person, PersonPin
-from popdb.text import canonical, fold
+from popdb.core.models import Person, PersonPin
+from popdb.core.text import canonical, fold
 
 
 def add_person(

@@ -13,9 +13,10 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dedup.run import RunOptions, run
+from dedup.run import RunOptions
 from importers.batches import BatchRequest, register
 from importers.pipeline import run_batch
+from popdb.registry.matching import match
 from tests.support.dc01 import HEADERS, dc01_row, fake_rows
 
 #: (source key, name, dob, sex, PIN, father, mother, address, birth place)
@@ -60,13 +61,13 @@ def build_in(session: Session, scope, tmp_path: Path) -> dict[str, int]:
     path = write(tmp_path / "cases.csv")
     batch, _ = register(session, BatchRequest(path=path, commune_code="00004"))
     run_batch(scope, batch.id, path)
-    run(session.connection(), RunOptions())
+    match(session.connection(), RunOptions())
     return record_ids(session)
 
 
 def build_committed(engine: sa.Engine, tmp_path: Path) -> dict[str, int]:
     """The same, committed (for tests with several connections or a real server)."""
-    from popdb import db
+    from popdb.core import db
 
     path = write(tmp_path / "cases.csv")
     with db.session_scope(engine) as session:
@@ -74,7 +75,7 @@ def build_committed(engine: sa.Engine, tmp_path: Path) -> dict[str, int]:
         batch_id = batch.id
     run_batch(lambda: db.session_scope(engine), batch_id, path)
     with db.session_scope(engine) as session:
-        run(session.connection(), RunOptions())
+        match(session.connection(), RunOptions())
         return record_ids(session)
 
 

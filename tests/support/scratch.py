@@ -8,7 +8,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb import migrate, reference
+from popdb.core import reference
+from popdb.ops import migrate
 from tests.support.registry import build_committed
 
 

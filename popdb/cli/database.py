@@ -1,0 +1,80 @@
+"""`popdb db`: where the database is, the embedded server, migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+import sqlalchemy as sa
+
+from popdb.cli.base import emit, main, settings_of
+from popdb.core import db, embedded
+from popdb.ops import migrate
+
+
+@main.group("db")
+def db_group() -> None:
+    """The database: where it is, start/stop the embedded server, migrate."""
+
+
+@db_group.command("url")
+@click.pass_context
+def db_url(ctx: click.Context) -> None:
+    """Print the SQLAlchemy URL in use (starts the embedded server and migrates if needed)."""
+    from popdb.ops.bootstrap import prepare_database
+
+    engine = prepare_database(settings_of(ctx))
+    click.echo(engine.url.render_as_string(hide_password=False))
+
+
+@db_group.command("start")
+@click.pass_context
+def db_start(ctx: click.Context) -> None:
+    """Start the embedded server (it keeps running until `popdb db stop`)."""
+    settings = settings_of(ctx)
+    if settings.database_url:
+        raise click.UsageError("DATABASE_URL is set: popdb does not manage that server")
+    url = embedded.ensure_running(settings.pgdata)
+    emit({"running": True, "url": url, "pgdata": str(settings.pgdata)})
+
+
+@db_group.command("stop")
+@click.pass_context
+def db_stop(ctx: click.Context) -> None:
+    """Stop the embedded server."""
+    settings = settings_of(ctx)
+    if settings.database_url:
+        raise click.UsageError("DATABASE_URL is set: popdb does not manage that server")
+    emit({"stopped": embedded.stop(settings.pgdata)})
+
+
+@db_group.command("status")
+@click.pass_context
+def db_status(ctx: click.Context) -> None:
+    """Is the database reachable, and is its schema at head?"""
+    settings = settings_of(ctx)
+    out: dict[str, Any] = {"external": bool(settings.database_url)}
+    if not settings.database_url:
+        st = embedded.status(settings.pgdata)
+        out.update(running=st.running, pid=st.pid, pgdata=str(settings.pgdata))
+        if not st.running:
+            emit(out)
+            return
+    engine = db.get_engine(settings)
+    try:
+        out["revision"] = migrate.current_revision(engine)
+        out["head"] = migrate.head_revision()
+        out["at_head"] = out["revision"] == out["head"]
+    except sa.exc.OperationalError as exc:
+        out["error"] = str(exc.orig).strip().splitlines()[0]
+    emit(out)
+
+
+@db_group.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply migrations up to head and (re)load reference data."""
+    from popdb.ops.bootstrap import prepare_database
+
+    engine = prepare_database(settings_of(ctx))
+    emit({"revision": migrate.current_revision(engine)})

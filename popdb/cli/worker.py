@@ -1,0 +1,32 @@
+"""`popdb worker`: the background loader of uploaded batches."""
+
+from __future__ import annotations
+
+import click
+
+from popdb.cli.base import main, settings_of
+from popdb.core import db
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Load batches uploaded through the API, in the background (`popdb serve` runs one).
+
+    SIGTERM or Ctrl-C stops it after the batch in hand; killing it outright is safe too: the
+    batch's transaction is rolled back and the next worker starts it again.
+    """
+    import signal
+    import threading
+
+    from importers.worker import run_forever, sweep_stray_uploads
+    from popdb.ops.bootstrap import prepare_database
+
+    settings = settings_of(ctx)
+    engine = prepare_database(settings)
+    with db.session_scope(engine) as session:
+        sweep_stray_uploads(session, settings.uploads)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run_forever(engine, lambda: db.session_scope(engine), stop=stop)

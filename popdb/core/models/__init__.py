@@ -1,0 +1,17 @@
+"""SQLAlchemy models, one module per aggregate; importing this registers them all."""
+
+from popdb.core.models.admin_unit import AdminUnit, AdminUnitChange, AdminVintage
+from popdb.core.models.audit import AuditEvent
+from popdb.core.models.base import Base
+from popdb.core.models.client import ApiClient
+from popdb.core.models.import_batch import ImportBatch, ImportIssue
+from popdb.core.models.match import MatchCandidate, MatchKey, MatchModel
+from popdb.core.models.person import Person, PersonEvent, PersonPin
+from popdb.core.models.source_record import SourceRecord
+from popdb.core.models.usage import ClientUsage
+
+__all__ = [
+    "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
+    "ClientUsage", "ImportBatch", "ImportIssue", "MatchCandidate", "MatchKey", "MatchModel",
+    "Person", "PersonEvent", "PersonPin", "SourceRecord",
+]  # fmt: skip

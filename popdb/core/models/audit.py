@@ -1,0 +1,34 @@
+"""The audit chain: append-only, each row carrying the hash of the one before."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from popdb.core.models.base import Base, bigint_pk
+
+
+class AuditEvent(Base):
+    """UPDATE, DELETE and TRUNCATE are refused by triggers (migration 0001)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[bigint_pk]
+    occurred_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
+    actor_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    actor_name: Mapped[str] = mapped_column(sa.Text)
+    role: Mapped[str] = mapped_column(sa.Text)
+    action: Mapped[str] = mapped_column(sa.Text)
+    subject_type: Mapped[str | None] = mapped_column(sa.Text)
+    subject_id: Mapped[str | None] = mapped_column(sa.Text)
+    purpose: Mapped[str | None] = mapped_column(sa.Text)
+    legal_basis: Mapped[str | None] = mapped_column(sa.Text)
+    fields: Mapped[list[Any]] = mapped_column(server_default=sa.text("'[]'::jsonb"))
+    request_id: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(server_default=sa.text("'{}'::jsonb"))
+    prev_hash: Mapped[str] = mapped_column(sa.CHAR(64))
+    hash: Mapped[str] = mapped_column(sa.CHAR(64), unique=True)

@@ -1,0 +1,155 @@
+"""Rate limits and enumeration detection, counted in PostgreSQL.
+
+Counters live in `client_usage`, one row per (client, kind, time bucket), bumped with
+`INSERT … ON CONFLICT DO UPDATE … RETURNING`, so every gunicorn worker on every machine sees
+the same count: a limit kept in one process's memory would let N workers grant N times the
+rate. Buckets are fixed windows on the database clock (epoch seconds floored to the width),
+so workers with skewed clocks still agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from popdb.core.models import ApiClient
+from popdb.core.settings import Settings
+from popdb.identity.clients import suspend_client
+from popdb.identity.policy import Policy
+
+log = logging.getLogger(__name__)
+DAY = 86_400
+
+_BUMP = sa.text(
+    """
+    INSERT INTO client_usage (client_id, kind, bucket, hits)
+    VALUES (:client_id, :kind,
+            to_timestamp(floor(extract(epoch FROM now()) / :width) * :width), :n)
+    ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+    RETURNING hits,
+              ceil(extract(epoch FROM bucket) + :width - extract(epoch FROM now()))::int AS left
+    """
+)
+#: Both rate windows in one round trip, in a transaction that need not wait for the WAL flush.
+_BUMP_RATES = sa.text(
+    """
+    INSERT INTO client_usage (client_id, kind, bucket, hits)
+    SELECT :client_id, v.kind, to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), 1
+    FROM unnest(CAST(:kinds AS text[]), CAST(:widths AS int[])) AS v(kind, width),
+         (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+    ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+    RETURNING kind, hits, extract(epoch FROM now() - bucket) AS elapsed
+    """
+)
+_PRUNE = sa.text(
+    "DELETE FROM client_usage WHERE client_id = :client_id AND bucket < now() - interval '2 days'"
+)
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A refusal: which limit, and how many seconds until the window resets."""
+
+    limit: str
+    retry_after: int
+    message: str
+
+
+def bump(session: Session, client_id: int, kind: str, width: int, n: int = 1) -> tuple[int, int]:
+    """Add `n` hits to the current bucket; return (hits so far, seconds left in the bucket)."""
+    hits, left = session.execute(
+        _BUMP, {"client_id": client_id, "kind": kind, "width": width, "n": n}
+    ).one()
+    if kind == "day" and hits == n:  # first hit of a new day: drop this client's old buckets
+        session.execute(_PRUNE, {"client_id": client_id})
+    return int(hits), max(1, int(left))
+
+
+def limits_for(client: ApiClient, settings: Settings) -> tuple[int | None, int | None]:
+    """(per second, per day): the policy's, else the agency defaults; others unlimited."""
+    policy = Policy.of(client.policy)
+    per_second, per_day = policy.rate_per_second, policy.rate_per_day
+    if client.role == "agency":
+        per_second = per_second or settings.agency_rate_per_second
+        per_day = per_day or settings.agency_rate_per_day
+    return per_second, per_day
+
+
+def check_rate(session: Session, client: ApiClient, settings: Settings) -> Limited | None:
+    """Count this request; a refusal when it is over the per-second or per-day limit.
+
+    The caller commits the count at once. Its transaction does not wait for the WAL flush
+    (`synchronous_commit = off`): a crash may forget the last few counts, which costs
+    nothing, while an fsync per request would halve the throughput of every call.
+    """
+    per_second, per_day = limits_for(client, settings)
+    windows = [(kind, width) for kind, width, limit in (("second", 1, per_second),
+               ("day", DAY, per_day)) if limit]  # fmt: skip
+    if not windows:
+        return None
+    widths = dict(windows)
+    counts = {  # kind: (hits so far, whole seconds left in the window)
+        kind: (int(hits), max(1, math.ceil(widths[kind] - float(elapsed))))
+        for kind, hits, elapsed in session.execute(
+            _BUMP_RATES,
+            {
+                "client_id": client.id,
+                "kinds": [k for k, _ in windows],
+                "widths": [w for _, w in windows],
+            },
+        )  # fmt: skip
+    }
+    if "day" in counts and counts["day"][0] == 1:  # a new day: drop this client's old buckets
+        session.execute(_PRUNE, {"client_id": client.id})
+    if per_second and counts["second"][0] > per_second:
+        return Limited("per_second", counts["second"][1],
+                       f"More than {per_second} requests in a second.")  # fmt: skip
+    if per_day and counts["day"][0] > per_day:
+        return Limited("per_day", counts["day"][1], f"More than {per_day} requests today (UTC).")
+    return None
+
+
+@dataclass(frozen=True)
+class Probe:
+    """The enumeration state after a call: misses in the window and what was decided."""
+
+    misses: int
+    flagged: bool  # this call crossed the flag threshold
+    blocked: bool  # this call crossed the block threshold: the client is now suspended
+
+
+def count_misses(session: Session, client: ApiClient, misses: int, settings: Settings) -> Probe:
+    """Count verify answers that were "no" (unknown or non-matching numbers).
+
+    An agency checking its own customers mostly gets "yes"; one walking through numbers it
+    does not know mostly gets "no". Past `enumeration_flag_misses` in a window the client is
+    flagged (a warning and an audit event); past `enumeration_block_misses` it is suspended
+    until an operator runs `popdb clients unblock`.
+    """
+    if misses <= 0:
+        return Probe(0, False, False)
+    width = max(1, settings.enumeration_window_seconds)
+    total, _ = bump(session, client.id, "miss", width, misses)
+    before = total - misses
+    flagged = before < settings.enumeration_flag_misses <= total
+    blocked = before < settings.enumeration_block_misses <= total
+    if flagged:
+        log.warning(
+            "identity: possible enumeration",
+            extra={"client_id": client.id, "misses": total, "window_s": width},
+        )
+    if blocked:
+        log.warning(
+            "identity: client suspended for enumeration",
+            extra={"client_id": client.id, "misses": total, "window_s": width},
+        )
+        suspend_client(
+            session,
+            client,
+            f"{total} unanswered verifications within {math.ceil(width / 60)} minutes",
+        )
+    return Probe(total, flagged, blocked)

@@ -1,0 +1,40 @@
+"""Matching into the registry: the dedup library scores and clusters the records, and this
+service turns its clusters into persons and marks the batches it finished.
+
+The one entry point the CLI, the import worker and the demo call, so `dedup/` stays a
+library below the registry and the two halves share the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import time
+
+import sqlalchemy as sa
+
+from dedup.run import RunOptions, RunSummary, Say, run
+from popdb.registry.clusters import apply_clusters
+
+__all__ = ["RunOptions", "RunSummary", "match"]
+
+_MARK_MATCHED = sa.text(
+    "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT EXISTS "
+    "(SELECT 1 FROM source_record sr WHERE sr.batch_id = b.id AND sr.status = 'accepted' "
+    "AND NOT sr.matched)"
+)
+
+
+def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
+    """Match what is not yet matched (everything with `rebuild`), in the caller's transaction:
+    scored pairs stored, clusters made persons, finished batches `matched`."""
+    result = run(connection, options, say)
+    summary = result.summary
+    if summary.new_records == 0 and not options.rebuild:
+        return summary
+    started = time.perf_counter()
+    say("writing persons")
+    summary.persons = apply_clusters(connection, result.assignments, actor=options.actor)
+    connection.execute(_MARK_MATCHED)
+    summary.seconds["write"] = round(
+        summary.seconds.get("write", 0.0) + time.perf_counter() - started, 2
+    )
+    return summary

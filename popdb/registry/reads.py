@@ -1,0 +1,95 @@
+"""An administrator's reads of a person: golden record, source records, numbers, history.
+
+Each read is written to the audit chain in the caller's transaction, so a citizen can be
+told who looked at them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from popdb.core import audit
+from popdb.core.errors import InvalidInput, NotFound
+from popdb.registry.reviews import golden, source_record
+
+
+def read_person(
+    session: Session, person_id: int, *, actor: audit.Actor, request_id: str | None = None
+) -> dict[str, Any]:
+    """The golden record, status (and survivor when retired), every number the person has
+    held, and its source records with their batches."""
+    person = golden(session, person_id)
+    if person is None:
+        raise NotFound(f"no person {person_id}")
+    record_ids = session.scalars(
+        sa.text("SELECT id FROM source_record WHERE person_id = :p ORDER BY id"), {"p": person_id}
+    ).all()
+    numbers = session.execute(
+        sa.text("SELECT personal_id_number, reason, assigned_at, retired_at FROM person_pin "
+                "WHERE person_id = :p ORDER BY id"),
+        {"p": person_id},
+    ).all()  # fmt: skip
+    merged_in = session.scalars(
+        sa.text("SELECT id FROM person WHERE merged_into_id = :p ORDER BY id"), {"p": person_id}
+    ).all()
+    person.update(
+        source_records=[source_record(session, r) for r in record_ids],
+        personal_id_numbers=[
+            {"personal_id_number": n, "reason": why, "assigned_at": at, "retired_at": gone}
+            for n, why, at, gone in numbers
+        ],
+        merged_person_ids=list(merged_in),
+    )
+    audit.record(session, actor=actor, action="person.read", subject_type="person",
+                 subject_id=person_id, request_id=request_id,
+                 detail={"source_records": len(record_ids)})  # fmt: skip
+    return person
+
+
+def person_history(
+    session: Session,
+    person_id: int,
+    *,
+    actor: audit.Actor,
+    after: int | None = None,
+    limit: int = 100,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """The person's events, oldest first: `{"items", "next"}` (cursor: an event id)."""
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    exists = session.scalar(sa.text("SELECT 1 FROM person WHERE id = :p"), {"p": person_id})
+    if exists is None:
+        raise NotFound(f"no person {person_id}")
+    rows = session.execute(
+        sa.text("SELECT id, kind, actor, reason, data, created_at FROM person_event "
+                "WHERE person_id = :p AND id > :after ORDER BY id LIMIT :limit"),
+        {"p": person_id, "after": after or 0, "limit": limit + 1},
+    ).all()  # fmt: skip
+    page = rows[:limit]
+    audit.record(
+        session,
+        actor=actor,
+        action="person.history.read",
+        subject_type="person",
+        subject_id=person_id,
+        request_id=request_id,
+        detail={"events": len(page)},
+    )
+    return {
+        "items": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "actor": r.actor,
+                "reason": r.reason,
+                "data": r.data,
+                "created_at": r.created_at,
+            }
+            for r in page
+        ],  # fmt: skip
+        "next": page[-1].id if len(rows) > limit else None,
+    }
