@@ -2,8 +2,9 @@
 
 Pure functions, no I/O (domain.md 0.1, 1.2, 1.5, 1.6, A.1, A.2). Forms and spreadsheets carry
 the same value in many spellings ("Khơ-me", "Khmer", "KHO ME"; "Thiên chúa giáo" for Công
-giáo; "Mỹ" for Hoa Kỳ), so each field has an alias table. The raw text is always kept by the
-caller; a code is only given when the text names exactly one value:
+giáo; "Mỹ" for Hoa Kỳ), so each field has an alias table, kept as package data in `popdb/data/codes/` (one
+JSON file per list, each saying where its codes come from). The raw text is always kept by
+the caller; a code is only given when the text names exactly one value:
 
 1. text with diacritics is matched on its canonical key (`popdb.core.text.canonical`), with
    spaces, hyphens, apostrophes, dots and brackets ignored ("Ê-đê" = "Ê Đê" = "Êđê");
@@ -18,10 +19,12 @@ warning sentence quoting the raw value, so a clerk sees why nothing was coded.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from importlib.resources import files
+from typing import Any, Generic, TypeVar
 
 from popdb.core.text import canonical, clean, fold
 
@@ -159,17 +162,26 @@ def _small_int(text: str) -> int | None:
     return int(text) if re.fullmatch(r"[0-9]{1,2}", text, flags=re.ASCII) else None
 
 
+def _list(name: str) -> dict[str, Any]:
+    """One code list of `popdb/data/codes/`."""
+    text = (files("popdb") / "data" / "codes" / f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _pairs(rows: list[list[Any]]) -> tuple[tuple[Any, str], ...]:
+    return tuple((code, label) for code, label in rows)
+
+
+def _aliases(data: dict[str, Any], key: Callable[[str], C]) -> _Aliases[C]:
+    entries = {key(code): tuple(names) for code, names in data["aliases"].items()}
+    return _Aliases[C](entries, prefixes=data.get("prefixes", ()))
+
+
 # --- sex (QCVN 109: 0 no information, 1 male, 2 female) ----------------------------------------
 
-SEXES: tuple[tuple[int, str], ...] = ((1, "Nam"), (2, "Nữ"), (0, "Không rõ"))
-
-_SEX = _Aliases[int](
-    {
-        1: ("Nam", "M", "Male", "Man", "Trai", "Con trai", "Đàn ông", "Giới tính nam"),
-        2: ("Nữ", "F", "Female", "Woman", "Gái", "Con gái", "Đàn bà", "Giới tính nữ"),
-        0: ("Không rõ", "Chưa rõ", "Không xác định", "Unknown"),
-    }
-)
+_SEX_LIST = _list("sex")
+SEXES: tuple[tuple[int, str], ...] = _pairs(_SEX_LIST["codes"])
+_SEX = _aliases(_SEX_LIST, int)
 
 
 def sex(text: str | None) -> Coded | None:
@@ -186,51 +198,9 @@ def sex(text: str | None) -> Coded | None:
 
 # --- marital status (QCVN 109: 0..3) --------------------------------------------------------
 
-MARITAL_STATUSES: tuple[tuple[int, str], ...] = (
-    (1, "Chưa kết hôn"),
-    (2, "Đã kết hôn"),
-    (3, "Ly hôn hoặc góa"),
-    (0, "Không rõ"),
-)
-
-_MARITAL = _Aliases[int](
-    {
-        1: (
-            "Chưa kết hôn",
-            "Độc thân",
-            "Chưa có vợ",
-            "Chưa có chồng",
-            "Chưa vợ",
-            "Chưa chồng",
-            "Single",
-            "Never married",
-        ),
-        2: (
-            "Đã kết hôn",
-            "Kết hôn",
-            "Có vợ",
-            "Có chồng",
-            "Đã có vợ",
-            "Đã có chồng",
-            "Married",
-        ),
-        3: (
-            "Ly hôn",
-            "Đã ly hôn",
-            "Ly dị",
-            "Đã ly dị",
-            "Góa",
-            "Góa vợ",
-            "Góa chồng",
-            "Ly hôn hoặc góa",
-            "Divorced",
-            "Widowed",
-            "Widow",
-            "Widower",
-        ),
-        0: ("Không rõ", "Chưa rõ", "Không xác định", "Unknown"),
-    }
-)
+_MARITAL_LIST = _list("marital_status")
+MARITAL_STATUSES: tuple[tuple[int, str], ...] = _pairs(_MARITAL_LIST["codes"])
+_MARITAL = _aliases(_MARITAL_LIST, int)
 
 
 def marital_status(text: str | None) -> Coded | None:
@@ -250,144 +220,18 @@ def marital_status(text: str | None) -> Coded | None:
 
 # --- ethnicity (QĐ 1019/QĐ-TCTK 2008 = QCVN 109 annex E; domain.md A.1) -----------------------
 
+_ETHNICITY_LIST = _list("ethnicity")
 #: The 54 groups with their 2008 codes (not the 1979 ones of QĐ 121, which differ from 04 on).
-ETHNICITIES: tuple[tuple[str, str], ...] = (
-    ("01", "Kinh"),
-    ("02", "Tày"),
-    ("03", "Thái"),
-    ("04", "Mường"),
-    ("05", "Khơ me"),
-    ("06", "Hoa"),
-    ("07", "Nùng"),
-    ("08", "Mông"),
-    ("09", "Dao"),
-    ("10", "Gia Rai"),
-    ("11", "Ê Đê"),
-    ("12", "Ba Na"),
-    ("13", "Sán Chay"),
-    ("14", "Chăm"),
-    ("15", "Cơ Ho"),
-    ("16", "Xơ Đăng"),
-    ("17", "Sán Dìu"),
-    ("18", "Hrê"),
-    ("19", "Ra Glai"),
-    ("20", "Mnông"),
-    ("21", "Thổ"),
-    ("22", "Xtiêng"),
-    ("23", "Khơ Mú"),
-    ("24", "Bru - Vân Kiều"),
-    ("25", "Cơ Tu"),
-    ("26", "Giáy"),
-    ("27", "Tà Ôi"),
-    ("28", "Mạ"),
-    ("29", "Giẻ - Triêng"),
-    ("30", "Co"),
-    ("31", "Chơ Ro"),
-    ("32", "Xinh Mun"),
-    ("33", "Hà Nhì"),
-    ("34", "Chu Ru"),
-    ("35", "Lào"),
-    ("36", "La Chí"),
-    ("37", "Kháng"),
-    ("38", "Phù Lá"),
-    ("39", "La Hủ"),
-    ("40", "La Ha"),
-    ("41", "Pà Thẻn"),
-    ("42", "Lự"),
-    ("43", "Ngái"),
-    ("44", "Chứt"),
-    ("45", "Lô Lô"),
-    ("46", "Mảng"),
-    ("47", "Cơ Lao"),
-    ("48", "Bố Y"),
-    ("49", "Cống"),
-    ("50", "Si La"),
-    ("51", "Pu Péo"),
-    ("52", "Rơ Măm"),
-    ("53", "Brâu"),
-    ("54", "Ơ Đu"),
-)
-
+ETHNICITIES: tuple[tuple[str, str], ...] = _pairs(_ETHNICITY_LIST["codes"])
 #: System extensions beside the 54 groups (domain.md 1.2 row 9, A.1).
 ETHNICITY_FOREIGNER, ETHNICITY_UNKNOWN = "55", "00"
-
-#: Other names and spellings per group: the "tên gọi khác" of the official list, English
-#: names, and the variants seen on forms (A.1). Left out on purpose: names shared by several
-#: groups ("Thổ" for Tày and Khơ me besides group 21, "Xá", "Trại", "Lao" for La Hủ), which
-#: would make an alias decide what only the context can.
-# fmt: off
-_ETHNICITY_ALIASES: dict[str, tuple[str, ...]] = {
-    "01": ("Kinh (Việt)", "Việt", "Người Việt", "Viet", "Vietnamese"),
-    "02": ("Ngạn", "Phén", "Thu Lao", "Pa Dí", "Tay"),
-    "03": ("Tày Khao", "Tày Đăm", "Tày Mười", "Tày Thanh", "Hàng Tổng", "Pu Thay", "Thai"),
-    "04": ("Mol", "Mual", "Muong"),
-    "05": ("Khơ me (Khmer)", "Khmer", "Khơ-me", "Khơme", "Khmer Krom", "Khơ me Krôm", "Cur"),
-    "06": ("Hoa (Hán)", "Hán", "Người Hoa", "Triều Châu", "Phúc Kiến", "Quảng Đông", "Xạ Phạng"),
-    "07": ("Xuồng", "Nùng An", "Phàn Sinh", "Nùng Cháo", "Nùng Lòi", "Khèn Lài", "Nung"),
-    "08": ("H'Mông (Mông)", "H'Mông", "HMông", "Hmong", "Mèo", "Mẹo", "Na Miẻo"),
-    "09": ("Mán", "Động", "Dìu Miền", "Kim Miền", "Lù Gang", "Làn Tẻn", "Đại Bản", "Tiểu Bản",
-           "Cóc Ngáng", "Cóc Mùn", "Sơn Đầu", "Yao"),
-    "10": ("Gia-rai", "Giarai", "Jarai", "Jơ Rai", "Hđrung", "Chor"),
-    "11": ("Ê-đê", "Êđê", "Ede", "Rhade", "Ra Đê", "Kpạ", "A Đham"),
-    "12": ("Ba-na", "Bahnar", "Gơ Lar", "Tơ Lô", "Giơ Lâng", "Rơ Ngao", "Krem", "Roh",
-           "Con Kde", "A La Công", "Kpăng Công", "Bơ Nâm"),
-    "13": ("Cao Lan", "Sán Chỉ", "Cao Lan - Sán Chỉ", "Hờn Bận", "San Chay"),
-    "14": ("Chàm", "Cham", "Chăm Hroi", "Hroi"),
-    "15": ("Cơ-ho", "Koho", "K'Ho", "Xrê", "Nốp", "Cơ Don", "Lát", "Tơ Ring"),
-    "16": ("Xơ-đăng", "Sedang", "Xơ Teng", "Tơ Đra", "Mơ Nâm", "Ha Lăng", "Ca Dong", "Kmrâng",
-           "Bri La"),
-    "17": ("Sán Déo", "Trại Đất", "Mán Quần Cộc", "San Diu"),
-    "18": ("H're", "Chăm Rê", "Krẹ Lũy", "Hre"),
-    "19": ("Ra-glai", "Raglai", "Roglai", "Ra Clây", "La Oang"),
-    "20": ("M'Nông", "Mnong", "Pnông", "Bu Đăng", "Biat"),
-    "21": ("Kẹo", "Cuối", "Đan Lai", "Ly Hà", "Tày Pọng", "Tho"),
-    "22": ("Stiêng", "X'Tiêng", "S'tiêng", "Xa Điêng", "Stieng"),
-    "23": ("Khơ-mú", "Khmu", "Kmhmu", "Xá Cẩu", "Mứn Xen", "Pu Thênh", "Tày Hay"),
-    "24": ("Bru-Vân Kiều", "Bru Vân Kiều", "Vân Kiều", "Bru", "Măng Coong", "Khùa"),
-    "25": ("Cơ-tu", "Katu", "Ka Tu", "Ca Tu"),
-    "26": ("Nhắng", "Dẩng", "Pầu Thìn Nu Nà", "Cùi Chu", "Giay"),
-    "27": ("Ta-ôi", "Tà-ôi", "Ta Oi", "Pa Cô", "Pa Hi", "Tôi Ôi"),
-    "28": ("Châu Mạ", "Mạ Ngăn", "Mạ Xóp", "Mạ Tô", "Mạ Krung"),
-    "29": ("Gié - Triêng", "Giẻ Triêng", "Gié Triêng", "Đgiéh", "Ta Reh", "Ve", "La Ve",
-           "Bnoong", "Gie Trieng"),
-    "30": ("Cor", "Col", "Cùa", "Trầu"),
-    "31": ("Chơ-ro", "Chơro", "Dơ Ro", "Châu Ro", "Cho Ro"),
-    "32": ("Xinh-mun", "Xinh Mul", "Puộc", "Pụa"),
-    "33": ("U Ni", "Xá U Ni", "Hani", "Hà Nhì Già"),
-    "34": ("Chu-ru", "Churu", "Chơ Ru"),
-    "35": ("Lào Bốc", "Lào Nọi", "Lao"),
-    "36": ("Cù Tê", "La Quả"),
-    "37": ("Xá Súa", "Xá Dón", "Xá Dẩng", "Xá Hốc", "Xá Bung", "Quảng Lâm"),
-    "38": ("Bồ Khô Pạ", "Mú Di", "Pạ Xá", "Va Xơ"),
-    "39": ("Lahu", "Pu Đang", "Khù Xung", "Cò Xung", "Khả Quy"),
-    "40": ("Khlá Phlạo",),
-    "41": ("Pà Hưng", "Pa Then"),
-    "42": ("Lừ", "Nhuồn", "Duồn"),
-    "43": ("Khách Gia", "Sán Ngải", "Xín", "Ngai"),
-    "44": ("Rục", "Sách", "Mày", "Mã Liềng", "Arem"),
-    "45": ("Lolo", "Mun Di"),
-    "46": ("Mảng Ư", "Mang"),
-    "47": ("Cờ Lao", "Co Lao", "Gelao"),
-    "48": ("Chủng Chá", "Trọng Gia", "Tu Dí", "Tu Din", "Bouyei"),
-    "49": ("Xắm Khống", "Mấng Nhé", "Xá Xeng", "Cong"),
-    "50": ("Cù Dề Xừ", "Khả Pẻ"),
-    "51": ("Ka Pèo", "Pen Ti Lô Lô", "Pu Peo"),
-    "52": ("Rơ-măm", "Romam", "Ro Mam"),
-    "53": ("Brao", "Brau"),
-    "54": ("Tày Hạt", "O Du"),
-    ETHNICITY_FOREIGNER: ("Người nước ngoài", "Nước ngoài", "Ngoại kiều", "Foreigner", "Foreign"),
-    ETHNICITY_UNKNOWN: ("Không rõ", "Chưa rõ", "Không xác định", "Unknown"),
-}
-# fmt: on
-
-_ETHNICITY_NAMES = {
-    **dict(ETHNICITIES),
-    ETHNICITY_FOREIGNER: "Người nước ngoài",
-    ETHNICITY_UNKNOWN: "Không rõ",
-}
+_ETHNICITY_NAMES = {**dict(ETHNICITIES), **_ETHNICITY_LIST["extensions"]}
 _ETHNICITY = _Aliases[str](
-    {code: (name, *_ETHNICITY_ALIASES.get(code, ())) for code, name in _ETHNICITY_NAMES.items()},
-    prefixes=("dân tộc", "DT", "người"),
+    {
+        code: (name, *_ETHNICITY_LIST["aliases"].get(code, ()))
+        for code, name in _ETHNICITY_NAMES.items()
+    },
+    prefixes=_ETHNICITY_LIST["prefixes"],
 )
 
 
@@ -408,64 +252,12 @@ def ethnicity(text: str | None) -> Coded | None:
 
 # --- religion (QCVN 109 annex G; domain.md 1.6, A.2) -----------------------------------------
 
-RELIGIONS: tuple[tuple[str, str], ...] = (
-    ("00", "Không"),
-    ("01", "Phật giáo"),
-    ("02", "Công giáo"),
-    ("03", "Phật giáo Hòa Hảo"),
-    ("04", "Hồi giáo"),
-    ("05", "Cao Đài"),
-    ("06", "Minh Sư đạo"),
-    ("07", "Minh Lý đạo"),
-    ("08", "Tin Lành"),
-    ("09", "Tịnh độ cư sĩ Phật hội Việt Nam"),
-    ("10", "Đạo Tứ Ấn hiếu nghĩa"),
-    ("11", "Bửu Sơn Kỳ Hương"),
-    ("12", "Đạo Ba Ha'i"),
-    ("13", "Bà La Môn"),
-    ("14", "Mặc Môn"),
-)
-
+_RELIGION_LIST = _list("religion")
+RELIGIONS: tuple[tuple[str, str], ...] = _pairs(_RELIGION_LIST["codes"])
 #: Internal keys (never returned) for values that are recognised but have no code: religions
 #: recognised after the 14-code list was made (A.2), and "other"/"unknown".
-_UNCODED_RELIGIONS = {
-    "?adventist": "Cơ đốc Phục lâm",
-    "?ta_lon": "Phật giáo Hiếu Nghĩa Tà Lơn",
-    "?other": "Khác",
-    "?unknown": "Không rõ",
-}
-
-# fmt: off
-_RELIGION = _Aliases[str](
-    {
-        "00": ("Không", "Không có", "Không tôn giáo", "Không theo tôn giáo", "Không theo đạo",
-               "Không đạo", "Không TG", "KTG", "None", "No religion", "Atheist"),
-        "01": ("Phật giáo", "Đạo Phật", "Phật", "Buddhism", "Buddhist"),
-        "02": ("Công giáo", "Thiên Chúa giáo", "Đạo Thiên Chúa", "Thiên Chúa", "Đạo Công giáo",
-               "Công giáo La Mã", "Catholic", "Catholicism", "Roman Catholic"),
-        "03": ("Phật giáo Hòa Hảo", "Hòa Hảo", "Đạo Hòa Hảo", "PGHH", "Hoa Hao Buddhism"),
-        "04": ("Hồi giáo", "Đạo Hồi", "Hồi", "Islam", "Muslim"),
-        "05": ("Cao Đài", "Đạo Cao Đài", "Cao Đài giáo", "Caodaism"),
-        "06": ("Minh Sư đạo", "Minh Su Dao"),
-        "07": ("Minh Lý đạo", "Minh Lý Đạo - Tam Tông Miếu", "Tam Tông Miếu", "Minh Ly Dao"),
-        "08": ("Tin Lành", "Đạo Tin Lành", "Protestant", "Protestantism", "Evangelical"),
-        "09": ("Tịnh độ cư sĩ Phật hội Việt Nam", "Tịnh độ cư sĩ Phật hội", "Tịnh độ cư sĩ"),
-        "10": ("Đạo Tứ Ấn hiếu nghĩa", "Tứ Ấn hiếu nghĩa", "Tứ Ân Hiếu Nghĩa",
-               "Đạo Tứ Ân Hiếu Nghĩa"),
-        "11": ("Bửu Sơn Kỳ Hương", "Đạo Bửu Sơn Kỳ Hương"),
-        "12": ("Đạo Ba Ha'i", "Ba Ha'i", "Baha'i", "Bahá'í", "Bahai", "Đạo Baha'i"),
-        "13": ("Bà La Môn", "Bà-la-môn", "Bà La Môn giáo", "Chăm Bà La Môn", "Brahmanism"),
-        "14": ("Mặc Môn", "Mormon", "Giáo hội các Thánh hữu Ngày sau của Chúa Giê-su Ky-tô",
-               "Các Thánh hữu Ngày sau", "Latter-day Saints", "LDS"),
-        "?adventist": ("Cơ đốc Phục lâm", "Phục lâm", "Cơ đốc Phục lâm An thất nhật",
-                       "Adventist", "Seventh-day Adventist"),
-        "?ta_lon": ("Phật giáo Hiếu Nghĩa Tà Lơn", "Hiếu Nghĩa Tà Lơn"),
-        "?other": ("Khác", "Tôn giáo khác", "Other"),
-        "?unknown": ("Không rõ", "Chưa rõ", "Không xác định", "Unknown"),
-    },
-    prefixes=("tôn giáo", "TG", "đạo"),
-)
-# fmt: on
+_UNCODED_RELIGIONS: dict[str, str] = _RELIGION_LIST["uncoded"]
+_RELIGION = _aliases(_RELIGION_LIST, str)
 _RELIGION_NAMES = {**dict(RELIGIONS), **_UNCODED_RELIGIONS}
 
 
@@ -498,18 +290,10 @@ def religion(text: str | None) -> Coded | None:
 
 # --- blood group (QCVN 109: 00 no information, 01 A, 02 B, 03 AB, 04 O) -----------------------
 
-BLOOD_GROUPS: tuple[tuple[str, str], ...] = (
-    ("01", "A"),
-    ("02", "B"),
-    ("03", "AB"),
-    ("04", "O"),
-    ("00", "Không rõ"),
-)
-
-_BLOOD_LETTERS = {"a": "01", "b": "02", "ab": "03", "o": "04"}
-_BLOOD_UNKNOWN = _Aliases[str](
-    {"00": ("Không rõ", "Chưa rõ", "Chưa xác định", "Không xác định", "Unknown")}
-)
+_BLOOD_LIST = _list("blood_group")
+BLOOD_GROUPS: tuple[tuple[str, str], ...] = _pairs(_BLOOD_LIST["codes"])
+_BLOOD_LETTERS: dict[str, str] = _BLOOD_LIST["letters"]
+_BLOOD_UNKNOWN = _Aliases[str]({"00": tuple(_BLOOD_LIST["unknown_aliases"])})
 _BLOOD = re.compile(
     r"(?:(?:nhóm máu|nhom mau|nhóm|nhom|máu|mau|blood group|blood type|group|type)\s*)?"
     r"(ab|a|b|o|0)"
@@ -559,138 +343,17 @@ def blood_group(text: str | None) -> Coded | None:
 
 # --- nationality (ISO 3166-1 alpha-2, QCVN 109 annex H) ---------------------------------------
 
-_ALPHA2_TABLE = """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ
-    BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
-    CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ
-    DE DJ DK DM DO DZ
-    EC EE EG EH ER ES ET
-    FI FJ FK FM FO FR
-    GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY
-    HK HM HN HR HT HU
-    ID IE IL IM IN IO IQ IR IS IT
-    JE JM JO JP
-    KE KG KH KI KM KN KP KR KW KY KZ
-    LA LB LC LI LK LR LS LT LU LV LY
-    MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ
-    NA NC NE NF NG NI NL NO NP NR NU NZ
-    OM
-    PA PE PF PG PH PK PL PM PN PR PS PT PW PY
-    QA
-    RE RO RS RU RW
-    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ
-    TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ
-    UA UG UM US UY UZ
-    VA VC VE VG VI VN VU
-    WF WS
-    YE YT
-    ZA ZM ZW
-"""
+_NATIONALITY_LIST = _list("nationality")
 #: All 249 officially assigned ISO 3166-1 alpha-2 codes.
-ISO_ALPHA2: frozenset[str] = frozenset(_ALPHA2_TABLE.split())
-
+ISO_ALPHA2: frozenset[str] = frozenset(_NATIONALITY_LIST["iso_alpha2"])
 #: Alpha-3 codes of the countries most often met in Vietnamese records and all of ASEAN.
 #: NGA (Nigeria) is left out on purpose: "NGA" on a Vietnamese form means Nga, Russia.
-ALPHA3_TO_ALPHA2: Mapping[str, str] = {
-    # ASEAN
-    "VNM": "VN", "LAO": "LA", "KHM": "KH", "THA": "TH", "MMR": "MM", "MYS": "MY",
-    "SGP": "SG", "IDN": "ID", "PHL": "PH", "BRN": "BN", "TLS": "TL",
-    # East Asia
-    "CHN": "CN", "TWN": "TW", "HKG": "HK", "MAC": "MO", "KOR": "KR", "PRK": "KP",
-    "JPN": "JP", "MNG": "MN",
-    # South and Central Asia, Middle East
-    "IND": "IN", "PAK": "PK", "BGD": "BD", "NPL": "NP", "LKA": "LK", "KAZ": "KZ",
-    "TUR": "TR", "ISR": "IL", "SAU": "SA", "ARE": "AE", "QAT": "QA", "KWT": "KW",
-    # Europe
-    "GBR": "GB", "FRA": "FR", "DEU": "DE", "ITA": "IT", "ESP": "ES", "PRT": "PT",
-    "NLD": "NL", "BEL": "BE", "CHE": "CH", "AUT": "AT", "SWE": "SE", "NOR": "NO",
-    "DNK": "DK", "FIN": "FI", "IRL": "IE", "POL": "PL", "CZE": "CZ", "SVK": "SK",
-    "HUN": "HU", "ROU": "RO", "BGR": "BG", "GRC": "GR", "RUS": "RU", "UKR": "UA",
-    "BLR": "BY",
-    # Americas, Oceania, Africa
-    "USA": "US", "CAN": "CA", "MEX": "MX", "CUB": "CU", "BRA": "BR", "ARG": "AR",
-    "CHL": "CL", "AUS": "AU", "NZL": "NZ", "ZAF": "ZA", "EGY": "EG",
-}  # fmt: skip
-
+ALPHA3_TO_ALPHA2: Mapping[str, str] = _NATIONALITY_LIST["alpha3_to_alpha2"]
 #: Vietnamese names first (the first one is used in messages), then English ones.
-# fmt: off
 _COUNTRY_NAMES: dict[str, tuple[str, ...]] = {
-    "VN": ("Việt Nam", "Viet Nam", "Vietnam", "Vietnamese", "Cộng hòa xã hội chủ nghĩa Việt Nam",
-           "CHXHCN Việt Nam", "Socialist Republic of Viet Nam"),
-    "LA": ("Lào", "Cộng hòa Dân chủ Nhân dân Lào", "Laos", "Lao PDR", "Laotian"),
-    "KH": ("Campuchia", "Cam-pu-chia", "Căm-pu-chia", "Cao Miên", "Cambodia", "Cambodian",
-           "Kampuchea"),
-    "TH": ("Thái Lan", "Thailand", "Thai"),
-    "MM": ("Myanmar", "Mi-an-ma", "Miến Điện", "Burma"),
-    "MY": ("Malaysia", "Ma-lai-xi-a", "Mã Lai", "Malaysian"),
-    "SG": ("Singapore", "Xin-ga-po", "Tân Gia Ba", "Singaporean"),
-    "ID": ("Indonesia", "In-đô-nê-xi-a", "Nam Dương", "Indonesian"),
-    "PH": ("Philippines", "Phi-líp-pin", "Philippin", "Filipino"),
-    "BN": ("Brunei", "Bru-nây", "Brunei Darussalam"),
-    "TL": ("Đông Timor", "Timor-Leste", "Ti-mo Lét-xtê", "East Timor"),
-    "CN": ("Trung Quốc", "Trung Hoa", "China", "Chinese", "People's Republic of China"),
-    "TW": ("Đài Loan", "Taiwan", "Taiwanese"),
-    "HK": ("Hồng Kông", "Hương Cảng", "Hong Kong"),
-    "MO": ("Ma Cao", "Macau", "Macao"),
-    "KR": ("Hàn Quốc", "Đại Hàn", "Nam Hàn", "South Korea", "Republic of Korea", "Korean"),
-    "KP": ("Triều Tiên", "Bắc Triều Tiên", "Bắc Hàn", "North Korea"),
-    "JP": ("Nhật Bản", "Nhật", "Japan", "Japanese"),
-    "MN": ("Mông Cổ", "Mongolia"),
-    "IN": ("Ấn Độ", "India", "Indian"),
-    "PK": ("Pakistan", "Pa-ki-xtan"),
-    "BD": ("Bangladesh", "Băng-la-đét"),
-    "NP": ("Nepal", "Nê-pan"),
-    "LK": ("Sri Lanka", "Xri Lan-ca"),
-    "KZ": ("Kazakhstan", "Ca-dắc-xtan"),
-    "TR": ("Thổ Nhĩ Kỳ", "Turkey", "Türkiye"),
-    "IL": ("Israel", "I-xra-en"),
-    "SA": ("Ả Rập Xê Út", "Saudi Arabia"),
-    "AE": ("Các Tiểu vương quốc Ả Rập Thống nhất", "United Arab Emirates", "UAE"),
-    "QA": ("Qatar", "Ca-ta"),
-    "KW": ("Kuwait", "Cô-oét"),
-    "GB": ("Anh", "Vương quốc Anh", "Liên hiệp Anh", "United Kingdom", "UK", "Great Britain",
-           "England", "British"),
-    "FR": ("Pháp", "France", "French"),
-    "DE": ("Đức", "Germany", "German"),
-    "IT": ("Ý", "I-ta-li-a", "Italia", "Italy", "Italian"),
-    "ES": ("Tây Ban Nha", "Spain", "Spanish"),
-    "PT": ("Bồ Đào Nha", "Portugal"),
-    "NL": ("Hà Lan", "Netherlands", "Holland", "Dutch"),
-    "BE": ("Bỉ", "Belgium"),
-    "CH": ("Thụy Sĩ", "Switzerland"),
-    "AT": ("Áo", "Austria"),
-    "SE": ("Thụy Điển", "Sweden"),
-    "NO": ("Na Uy", "Norway"),
-    "DK": ("Đan Mạch", "Denmark"),
-    "FI": ("Phần Lan", "Finland"),
-    "IE": ("Ai-len", "Ireland"),
-    "PL": ("Ba Lan", "Poland"),
-    "CZ": ("Séc", "Cộng hòa Séc", "Czech Republic", "Czechia"),
-    "SK": ("Slovakia", "Xlô-va-ki-a"),
-    "HU": ("Hungary", "Hung-ga-ri"),
-    "RO": ("Romania", "Ru-ma-ni"),
-    "BG": ("Bulgaria", "Bun-ga-ri"),
-    "GR": ("Hy Lạp", "Greece"),
-    "RU": ("Nga", "Liên bang Nga", "Russia", "Russian Federation", "Russian"),
-    "UA": ("Ukraina", "U-crai-na", "Ukraine"),
-    "BY": ("Belarus", "Bê-la-rút"),
-    "US": ("Hoa Kỳ", "Mỹ", "Hợp chủng quốc Hoa Kỳ", "USA", "United States",
-           "United States of America", "America", "American"),
-    "CA": ("Canada", "Ca-na-đa", "Canadian"),
-    "MX": ("Mexico", "Mê-hi-cô"),
-    "CU": ("Cuba", "Cu Ba"),
-    "BR": ("Brazil", "Bra-xin"),
-    "AR": ("Argentina", "Ác-hen-ti-na"),
-    "CL": ("Chile", "Chi-lê"),
-    "AU": ("Úc", "Ô-xtrây-li-a", "Australia", "Australian"),
-    "NZ": ("New Zealand", "Niu Di-lân"),
-    "ZA": ("Nam Phi", "South Africa"),
-    "EG": ("Ai Cập", "Egypt"),
-    "?stateless": ("Không quốc tịch", "Stateless"),
+    code: tuple(names) for code, names in _NATIONALITY_LIST["names"].items()
 }
-# fmt: on
-
-_NATIONALITY = _Aliases[str](_COUNTRY_NAMES, prefixes=("quốc tịch", "nước"))
+_NATIONALITY = _Aliases[str](_COUNTRY_NAMES, prefixes=_NATIONALITY_LIST["prefixes"])
 
 
 def _country(code: str) -> str:
@@ -729,65 +392,9 @@ def nationality(text: str | None) -> Coded | None:
 
 # --- relationship to the household head (no official list; domain.md 1.2 row 22) -------------
 
-HOUSEHOLD_RELATIONS: tuple[tuple[str, str], ...] = (
-    ("head", "Chủ hộ"),
-    ("wife", "Vợ"),
-    ("husband", "Chồng"),
-    ("child", "Con"),
-    ("adopted_child", "Con nuôi"),
-    ("stepchild", "Con riêng"),
-    ("daughter_in_law", "Con dâu"),
-    ("son_in_law", "Con rể"),
-    ("father", "Cha"),
-    ("mother", "Mẹ"),
-    ("parent_in_law", "Bố mẹ vợ/chồng"),
-    ("grandfather", "Ông"),
-    ("grandmother", "Bà"),
-    ("grandchild", "Cháu nội/ngoại"),
-    ("nephew_niece", "Cháu ruột"),
-    ("grandchild_or_nephew_niece", "Cháu"),
-    ("sibling", "Anh/Chị/Em"),
-    ("sibling_in_law", "Anh/Chị/Em dâu, rể"),
-    ("uncle_aunt", "Cô/Dì/Chú/Bác/Cậu/Mợ/Thím"),
-    ("lodger", "Người ở nhờ"),
-    ("domestic_worker", "Người giúp việc"),
-    ("other", "Khác"),
-)
-
-# fmt: off
-_HOUSEHOLD = _Aliases[str](
-    {
-        "head": ("Chủ hộ", "Chủ hộ gia đình", "Là chủ hộ", "CH", "Head", "Household head"),
-        "wife": ("Vợ", "Wife"),
-        "husband": ("Chồng", "Husband"),
-        "child": ("Con", "Con đẻ", "Con ruột", "Con trai", "Con gái", "Child", "Son", "Daughter"),
-        "adopted_child": ("Con nuôi", "Adopted child"),
-        "stepchild": ("Con riêng", "Con riêng của vợ", "Con riêng của chồng", "Con chồng",
-                      "Con vợ", "Stepchild"),
-        "daughter_in_law": ("Con dâu", "Daughter-in-law"),
-        "son_in_law": ("Con rể", "Son-in-law"),
-        "father": ("Cha", "Bố", "Ba", "Tía", "Cha đẻ", "Bố đẻ", "Cha ruột", "Bố ruột", "Father"),
-        "mother": ("Mẹ", "Má", "Mẹ đẻ", "Mẹ ruột", "Mother"),
-        "parent_in_law": ("Bố mẹ vợ/chồng", "Bố vợ", "Bố chồng", "Cha vợ", "Cha chồng", "Mẹ vợ",
-                          "Mẹ chồng", "Father-in-law", "Mother-in-law"),
-        "grandfather": ("Ông", "Ông nội", "Ông ngoại", "Grandfather"),
-        "grandmother": ("Bà", "Bà nội", "Bà ngoại", "Grandmother"),
-        "grandchild": ("Cháu nội/ngoại", "Cháu nội", "Cháu ngoại", "Grandchild", "Grandson",
-                       "Granddaughter"),
-        "nephew_niece": ("Cháu ruột", "Nephew", "Niece"),
-        "grandchild_or_nephew_niece": ("Cháu",),
-        "sibling": ("Anh/Chị/Em", "Anh", "Chị", "Em", "Anh ruột", "Chị ruột", "Em ruột",
-                    "Anh trai", "Chị gái", "Em trai", "Em gái", "Sibling", "Brother", "Sister"),
-        "sibling_in_law": ("Anh/Chị/Em dâu, rể", "Anh rể", "Chị dâu", "Em dâu", "Em rể",
-                           "Brother-in-law", "Sister-in-law"),
-        "uncle_aunt": ("Cô/Dì/Chú/Bác/Cậu/Mợ/Thím", "Cô", "Dì", "Chú", "Bác", "Cậu", "Mợ",
-                       "Thím", "Dượng", "Uncle", "Aunt"),
-        "lodger": ("Người ở nhờ", "Ở nhờ", "Người ở cùng", "Lodger"),
-        "domestic_worker": ("Người giúp việc", "Giúp việc", "Người làm", "Domestic worker"),
-        "other": ("Khác", "Quan hệ khác", "Other"),
-    }
-)
-# fmt: on
+_HOUSEHOLD_LIST = _list("household_relation")
+HOUSEHOLD_RELATIONS: tuple[tuple[str, str], ...] = _pairs(_HOUSEHOLD_LIST["codes"])
+_HOUSEHOLD = _aliases(_HOUSEHOLD_LIST, str)
 _HOUSEHOLD_LABELS = dict(HOUSEHOLD_RELATIONS)
 
 

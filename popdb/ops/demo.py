@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from popdb import synthetic
 from popdb.core import db
-from popdb.synthetic import generator as synthetic
 
 Say = Callable[[str], None]
 

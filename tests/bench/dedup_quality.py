@@ -4,7 +4,7 @@
                         [--engines ours,splink,recordlinkage] [--timeout-min 20] [--memory-gb 8]
                         [--generator synthetic|standin] [--seed 42] [--workdir DIR]
 
-For each size: writes a labelled CSV with popdb/synthetic/generator.py (households with twins and
+For each size: writes a labelled CSV with popdb/synthetic/ (households with twins and
 namesakes, several noisy records per person, a `truth_id` column; not timed), then runs each
 engine on that same file in a subprocess of this process, one after the other:
 
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dedup.evaluation import Scores, pairwise_scores
-from popdb.synthetic.generator import FOREIGN_PROFILE
+from popdb.synthetic import FOREIGN_PROFILE
 from tests.bench.import_speed import machine
 from tests.bench.peers import (
     DC01_SPEC,
@@ -61,7 +61,7 @@ TRUTH = "truth_id"
 def labelled_csv(path: Path, records: int, layout: str, seed: int, generator: str) -> Spec:
     """Write `records` labelled rows to `path`; return the column roles of its layout.
 
-    The one place that makes the file: popdb/synthetic/generator.py, or the stand-in written before
+    The one place that makes the file: popdb/synthetic/, or the stand-in written before
     it landed (`--generator standin`), kept to compare the two.
     """
     make = synthetic_csv if generator == "synthetic" else standin_csv
@@ -121,8 +121,8 @@ def febrl_csv(path: Path, name: str) -> int:
 
 
 def synthetic_csv(path: Path, records: int, layout: str, seed: int) -> Spec:
-    """The first `records` rows that popdb/synthetic/generator.py makes (its default knobs)."""
-    from popdb.synthetic import generator as synthetic
+    """The first `records` rows that popdb/synthetic/ makes (its default knobs)."""
+    from popdb import synthetic
 
     # A person has 1.34 records on average, so `records` persons always give enough rows.
     if layout == "dc01":
@@ -582,7 +582,7 @@ def _foreign_rows(n_records: int, rng: random.Random) -> Iterator[dict[str, str]
 
 
 def standin_csv(path: Path, records: int, layout: str, seed: int) -> Spec:
-    """A stand-in for popdb/synthetic/generator.py: exactly `records` rows, shuffled, truth_id."""
+    """A stand-in for popdb/synthetic/: exactly `records` rows, shuffled, truth_id."""
     rng = random.Random(seed)
     if layout == "dc01":
         rows = list(itertools.islice(_dc01_rows(_population(records, rng), rng), records))
@@ -811,7 +811,7 @@ def main() -> None:
         "--generator",
         choices=["synthetic", "standin"],
         default="synthetic",
-        help="popdb/synthetic/generator.py (default) or the earlier stand-in",
+        help="popdb/synthetic/ (default) or the earlier stand-in",
     )
     parser.add_argument("--timeout-min", type=float, default=20.0, help="per engine and size")
     parser.add_argument("--memory-gb", type=float, default=8.0, help="per engine")

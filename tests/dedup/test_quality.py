@@ -1,4 +1,4 @@
-"""Quality floors on labelled files (tests/data/dedup, made with popdb.synthetic.generator and kept
+"""Quality floors on labelled files (tests/data/dedup, made with popdb.synthetic and kept
 fixed): a Vietnamese DC01 file and a Western file loaded through a mapping profile.
 
 Floors sit just under what the engine measured when they were set (Vietnamese: precision

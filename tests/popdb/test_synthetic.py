@@ -18,12 +18,12 @@ from importers.mapping import parse_profile
 from importers.readers import open_table
 from importers.recognise import resolve_profile
 from importers.validate import RowResult, RowValidator
+from popdb import synthetic
 from popdb.core import admin_units
 from popdb.core.dates import parse_date
 from popdb.core.pin import parse_pin
 from popdb.core.text import canonical, fold
-from popdb.synthetic import generator as synthetic
-from popdb.synthetic.generator import (
+from popdb.synthetic import (
     DC01_HEADERS,
     DEFAULT_RATES,
     FOREIGN_HEADERS,
@@ -39,6 +39,10 @@ from popdb.synthetic.generator import (
     write_csv,
     write_demo_files,
 )
+from popdb.synthetic.names import _names as synthetic_names
+from popdb.synthetic.variants import _ascii as ascii_fold
+from popdb.synthetic.variants import _new_style as new_style
+from popdb.synthetic.variants import vn_typo
 
 PERSONS = 3000
 TODAY = dt.date(2026, 11, 23)
@@ -324,20 +328,20 @@ def test_a_rate_can_be_forced() -> None:
 
 def test_tone_style_and_ascii_variants_keep_the_match_keys() -> None:
     words = {"Hòa", "Thủy", "Khỏe", "Úy", "HÒA", "Hoàng", "Quý", "Quỳnh", "Toàn"}
-    for word in words | synthetic._names().vocabulary:
-        variant = synthetic._new_style(word)
+    for word in words | synthetic_names().vocabulary:
+        variant = new_style(word)
         assert canonical(variant) == canonical(word)
-        assert fold(synthetic._ascii(word)) == fold(word)
-    assert synthetic._new_style("Hòa") == "Hoà" and synthetic._new_style("Thủy") == "Thuỷ"
-    assert synthetic._new_style("Quý") == "Quý" and synthetic._new_style("Hoàng") == "Hoàng"
-    assert synthetic._ascii("Đặng Thị Thủy") == "Dang Thi Thuy"
+        assert fold(ascii_fold(word)) == fold(word)
+    assert new_style("Hòa") == "Hoà" and new_style("Thủy") == "Thuỷ"
+    assert new_style("Quý") == "Quý" and new_style("Hoàng") == "Hoàng"
+    assert ascii_fold("Đặng Thị Thủy") == "Dang Thi Thuy"
 
 
 def test_typos_are_small_and_keep_the_case() -> None:
     rng = random.Random(1)
     for word in ("Nguyễn", "TRẦN", "Hương", "Dũng", "Ngọc", "Vũ", "Lý"):
         for _ in range(30):
-            typo = synthetic._vn_typo(word, rng)
+            typo = vn_typo(word, rng)
             assert typo.isupper() == word.isupper()
             assert abs(len(fold(typo) or "") - len(fold(word) or "")) <= 2
 
