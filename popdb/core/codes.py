@@ -1,9 +1,10 @@
 """Coded fields of the citizen record: free text in, a QCVN 109 code (or a slug) out.
 
-Pure functions, no I/O (domain.md 0.1, 1.2, 1.5, 1.6, A.1, A.2). Forms and spreadsheets carry
-the same value in many spellings ("Khơ-me", "Khmer", "KHO ME"; "Thiên chúa giáo" for Công
-giáo; "Mỹ" for Hoa Kỳ), so each field has an alias table, kept as package data in `popdb/data/codes/` (one
-JSON file per list, each saying where its codes come from). The raw text is always kept by
+Pure functions; the lists are read once, at import (domain.md 0.1, 1.2, 1.5, 1.6, A.1, A.2).
+Forms and spreadsheets carry the same value in many spellings ("Khơ-me", "Khmer", "KHO ME";
+"Thiên chúa giáo" for Công giáo; "Mỹ" for Hoa Kỳ), so each field has an alias table, kept as
+package data in `popdb/data/codes/` (one JSON file per list, each saying where its codes
+come from). The raw text is always kept by
 the caller; a code is only given when the text names exactly one value:
 
 1. text with diacritics is matched on its canonical key (`popdb.core.text.canonical`), with
