@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from popdb.core import audit
 from popdb.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from popdb.core.models import MatchCandidate, SourceRecord
 from popdb.core.models.citizen import CANONICAL_FIELDS
 from popdb.registry import merges
 
@@ -367,6 +368,42 @@ def decide(
     if actor.id is None:
         raise Forbidden("only an API client can decide review items")
     row = _item_row(session, item_id, lock=True)
+    _check_open(session, row, item_id, version, actor)
+    why = reason or f"review item {item_id}"
+    detail: dict[str, Any] = {"decision": decision, "version": version, "reason": reason}
+    outcome = _Outcome(status="skipped" if decision == "skip" else "distinct")
+    if decision == "skip":
+        outcome.version = _update(session, item_id, review_status="skipped", claimed_by=actor.id,
+                                  claimed_until=None)  # fmt: skip
+    elif decision == "distinct":
+        outcome.version = _update(session, item_id, review_status="distinct", claimed_until=None,
+                                  decided_by=actor.id, decided_at=sa.func.now())  # fmt: skip
+    else:
+        outcome = _merge(session, row, item_id, actor=actor, why=why, detail=detail)
+    if outcome.status == "merged" and outcome.retired_id is not None:
+        audit.record(session, actor=actor, action="person.merge", subject_type="person",
+                     subject_id=outcome.person_id, request_id=request_id,
+                     detail={"retired_person_id": outcome.retired_id, "review_item_id": item_id,
+                             "reason": why})  # fmt: skip
+    audit.record(session, actor=actor, action="review.decision", subject_type="review",
+                 subject_id=item_id, request_id=request_id, detail=detail)  # fmt: skip
+    return DecisionResult(item_id, outcome.status, decision, outcome.person_id,
+                          outcome.retired_id, outcome.awaiting, outcome.version)  # fmt: skip
+
+
+@dataclass
+class _Outcome:
+    status: str
+    version: int = 0
+    person_id: int | None = None
+    retired_id: int | None = None
+    awaiting: bool = False
+
+
+def _check_open(
+    session: Session, row: Any, item_id: int, version: int, actor: audit.Actor
+) -> None:
+    """The item is at `version`, still open, and not held by another administrator."""
     if row.version != version:
         raise Conflict(
             f"review item {item_id} changed since you read it (version {version}, now "
@@ -375,83 +412,65 @@ def decide(
         )
     if row.review_status not in OPEN:
         raise Conflict(f"review item {item_id} is already settled ({row.review_status})")
-    now = session.scalar(sa.text("SELECT now()"))
+    now = session.scalar(sa.select(sa.func.now()))
     if (row.review_status == "claimed" and row.claimed_by != actor.id
             and row.claimed_until is not None and row.claimed_until > now):  # fmt: skip
         raise Conflict(
             f"review item {item_id} is claimed by another administrator until "
             f"{row.claimed_until.isoformat(timespec='seconds')}"
         )
-    why = reason or f"review item {item_id}"
-    person_id: int | None = None
-    retired: int | None = None
-    awaiting = False
-    detail: dict[str, Any] = {"decision": decision, "version": version, "reason": reason}
-    if decision == "skip":
-        status = "skipped"
-        _update(session, item_id, "review_status = 'skipped', claimed_by = :me, "
-                "claimed_until = NULL", actor)  # fmt: skip
-    elif decision == "distinct":
-        status = "distinct"
-        _update(session, item_id, "review_status = 'distinct', decided_by = :me, "
-                "decided_at = now(), claimed_until = NULL", actor)  # fmt: skip
-    else:
-        ids = [p for p in (row.left_person_id, row.right_person_id) if p is not None]
-        if len(ids) != 2:
-            raise Conflict("both records must belong to a person: run `popdb dedup run` first")
-        locked = merges.lock_persons(session, ids)
-        current = session.execute(
-            sa.text("SELECT person_id FROM source_record WHERE id IN (:l, :r) ORDER BY id"),
-            {"l": row.left_record_id, "r": row.right_record_id},
-        ).scalars().all()  # fmt: skip
-        if sorted(current) != sorted(ids):
-            raise Conflict("the records moved to other persons meanwhile: reload and decide again")
-        a, b = locked[ids[0]], locked[ids[1]]
-        if a.id != b.id and merges.needs_second_admin(a, b) and row.merge_requested_by is None:
-            status, awaiting = "pending", True
-            _update(
-                session,
-                item_id,
-                "review_status = 'pending', merge_requested_by = :me, "
-                "merge_requested_at = now(), claimed_by = NULL, claimed_until = NULL",
-                actor,
+
+
+def _merge(
+    session: Session, row: Any, item_id: int, *, actor: audit.Actor, why: str,
+    detail: dict[str, Any],
+) -> _Outcome:  # fmt: skip
+    """Merge the item's two persons, or record the first of the four eyes a merge of two
+    valid, different personal ID numbers needs."""
+    ids = [p for p in (row.left_person_id, row.right_person_id) if p is not None]
+    if len(ids) != 2:
+        raise Conflict("both records must belong to a person: run `popdb dedup run` first")
+    locked = merges.lock_persons(session, ids)
+    current = session.scalars(
+        sa.select(SourceRecord.person_id)
+        .where(SourceRecord.id.in_((row.left_record_id, row.right_record_id)))
+        .order_by(SourceRecord.id)
+    ).all()
+    if sorted(current) != sorted(ids):
+        raise Conflict("the records moved to other persons meanwhile: reload and decide again")
+    a, b = locked[ids[0]], locked[ids[1]]
+    four_eyes = a.id != b.id and merges.needs_second_admin(a, b)
+    if four_eyes and row.merge_requested_by is None:
+        detail["four_eyes"] = "requested"
+        version = _update(session, item_id, review_status="pending", merge_requested_by=actor.id,
+                          merge_requested_at=sa.func.now(), claimed_by=None,
+                          claimed_until=None)  # fmt: skip
+        return _Outcome(status="pending", version=version, awaiting=True)
+    if four_eyes:
+        if row.merge_requested_by == actor.id:
+            raise Forbidden(
+                "both persons hold valid, different personal ID numbers: a second, "
+                "different administrator must approve this merge",
+                errors={"decision": ["needs a second administrator"]},
             )
-            detail["four_eyes"] = "requested"
-        else:
-            if a.id != b.id and merges.needs_second_admin(a, b):
-                if row.merge_requested_by == actor.id:
-                    raise Forbidden(
-                        "both persons hold valid, different personal ID numbers: a second, "
-                        "different administrator must approve this merge",
-                        errors={"decision": ["needs a second administrator"]},
-                    )
-                detail["four_eyes"] = {"requested_by": row.merge_requested_by,
-                                       "approved_by": actor.id}  # fmt: skip
-            result = merges.merge_persons(session, ids[0], ids[1], actor=actor, reason=why,
-                                          candidate_id=item_id, locked=locked)  # fmt: skip
-            person_id, retired = result.survivor_id, result.retired_id
-            status = "merged"
-            _update(session, item_id, "review_status = 'merged', decided_by = :me, "
-                    "decided_at = now(), claimed_until = NULL", actor)  # fmt: skip
-            detail.update(person_id=person_id, retired_person_id=retired,
-                          moved_record_ids=list(result.moved_record_ids))  # fmt: skip
-    new_version = int(
-        session.scalar(
-            sa.text("SELECT version FROM match_candidate WHERE id = :id"), {"id": item_id}
-        )
-    )
-    if status == "merged" and retired is not None:
-        audit.record(session, actor=actor, action="person.merge", subject_type="person",
-                     subject_id=person_id, request_id=request_id,
-                     detail={"retired_person_id": retired, "review_item_id": item_id,
-                             "reason": why})  # fmt: skip
-    audit.record(session, actor=actor, action="review.decision", subject_type="review",
-                 subject_id=item_id, request_id=request_id, detail=detail)  # fmt: skip
-    return DecisionResult(item_id, status, decision, person_id, retired, awaiting, new_version)
+        detail["four_eyes"] = {"requested_by": row.merge_requested_by, "approved_by": actor.id}
+    result = merges.merge_persons(session, ids[0], ids[1], actor=actor, reason=why,
+                                  candidate_id=item_id, locked=locked)  # fmt: skip
+    version = _update(session, item_id, review_status="merged", decided_by=actor.id,
+                      decided_at=sa.func.now(), claimed_until=None)  # fmt: skip
+    detail.update(person_id=result.survivor_id, retired_person_id=result.retired_id,
+                  moved_record_ids=list(result.moved_record_ids))  # fmt: skip
+    return _Outcome(status="merged", version=version, person_id=result.survivor_id,
+                    retired_id=result.retired_id)  # fmt: skip
 
 
-def _update(session: Session, item_id: int, sets: str, actor: audit.Actor) -> None:
-    session.execute(
-        sa.text(f"UPDATE match_candidate SET {sets}, version = version + 1 WHERE id = :id"),
-        {"id": item_id, "me": actor.id},
+def _update(session: Session, item_id: int, **values: Any) -> int:
+    """Set `values` on the item and bump its version; the new version."""
+    return int(
+        session.execute(
+            sa.update(MatchCandidate)
+            .where(MatchCandidate.id == item_id)
+            .values(version=MatchCandidate.version + 1, **values)
+            .returning(MatchCandidate.version)
+        ).scalar_one()
     )
