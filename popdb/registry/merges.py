@@ -19,14 +19,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from popdb.core import audit
 from popdb.core.errors import Conflict, InvalidInput, NotFound
+from popdb.core.models import Person, SourceRecord
 from popdb.core.pin import PinError, parse_pin
-from popdb.registry import clusters as persons
+from popdb.registry import clusters
 
 #: Review items still open: a merge that puts both records in one person settles them.
 OPEN_REVIEW = ("pending", "claimed", "skipped")
@@ -195,75 +197,27 @@ def unmerge(
     session.flush()
     revivable = _revivable(session, person_id, wanted)
     rows = lock_persons(session, [person_id] + ([revivable] if revivable else []))
-    source = rows[person_id]
-    if source.status == "retired":
-        raise Conflict(
-            f"person {person_id} was merged into person {source.merged_into_id}; unmerge from "
-            "that person"
-        )
-    held = {
-        r[0]
-        for r in session.execute(
-            sa.text("SELECT id FROM source_record WHERE person_id = :p"), {"p": person_id}
-        )
-    }
-    strangers = [i for i in wanted if i not in held]
-    if strangers:
-        raise InvalidInput(
-            f"source records {', '.join(map(str, strangers))} do not belong to person {person_id}",
-            errors={"source_record_ids": [f"not of person {person_id}: {strangers}"]},
-        )
-    if len(wanted) == len(held):
-        raise InvalidInput(
-            "that is every record of the person: leave at least one",
-            errors={"source_record_ids": ["all records of the person"]},
-        )
+    _check_split(session, rows[person_id], wanted)
     label = actor_label(actor)
-    run = session.execute
     revived = revivable is not None and rows[revivable].merged_into_id == person_id
     if revived:
         target = int(revivable)  # type: ignore[arg-type]
-        run(
-            sa.text(
-                "UPDATE person SET status = 'active', merged_into_id = NULL, "
-                "version = version + 1, updated_at = now() WHERE id = :p"
-            ),
-            {"p": target},
-        )
-        repointed = _last_merge(session, target, person_id).get("repointed_person_ids") or []
-        if repointed:
-            run(sa.text("UPDATE person SET merged_into_id = :t, version = version + 1 "
-                        "WHERE id = ANY(:ids) AND merged_into_id = :s"),
-                {"t": target, "ids": repointed, "s": person_id})  # fmt: skip
+        _revive(session, target, person_id)
     else:
-        target = int(run(sa.text("INSERT INTO person DEFAULT VALUES RETURNING id")).scalar_one())
+        target = int(session.execute(_NEW_PERSON).scalar_one())
         _event(session, target, "created", label, reason,
                {"source_record_ids": wanted, "from_person_id": person_id})  # fmt: skip
-    run(sa.text("UPDATE source_record SET person_id = :t WHERE id = ANY(:ids)"),
-        {"t": target, "ids": wanted})  # fmt: skip
+    session.execute(_MOVE_RECORDS, {"t": target, "ids": wanted})
     _event(session, person_id, "unmerged", label, reason,
            {"source_record_ids": wanted, "to_person_id": target})  # fmt: skip
-    _event(
-        session,
-        target,
-        "unmerged",
-        label,
-        reason,
-        {"source_record_ids": wanted, "from_person_id": person_id, "revived": revived},
-    )
+    moved_in = {"source_record_ids": wanted, "from_person_id": person_id, "revived": revived}
+    _event(session, target, "unmerged", label, reason, moved_in)
     # The pairs across the split are the administrator's "distinct": dedup must not re-join.
-    run(sa.text("""
-        UPDATE match_candidate SET review_status = 'distinct', decided_by = :actor,
-               decided_at = now(), claimed_until = NULL, version = version + 1
-        WHERE (left_record_id = ANY(:moved) AND right_record_id IN
-                 (SELECT id FROM source_record WHERE person_id = :source))
-           OR (right_record_id = ANY(:moved) AND left_record_id IN
-                 (SELECT id FROM source_record WHERE person_id = :source))
-    """), {"actor": actor.id, "moved": wanted, "source": person_id})  # fmt: skip
-    _refresh(session, [person_id, target], actor=label)
-    number = session.scalar(
-        sa.text("SELECT personal_id_number FROM person WHERE id = :t"), {"t": target}
+    session.execute(
+        _SPLIT_PAIRS_DISTINCT, {"actor": actor.id, "moved": wanted, "source": person_id}
     )
+    _refresh(session, [person_id, target], actor=label)
+    number = session.scalar(sa.select(Person.personal_id_number).where(Person.id == target))
     session.expire_all()
     audit.record(
         session, actor=actor, action="person.unmerge", subject_type="person",
@@ -272,6 +226,62 @@ def unmerge(
                 "reason": reason},
     )  # fmt: skip
     return UnmergeResult(person_id, target, revived, tuple(wanted), number)
+
+
+_NEW_PERSON = sa.text("INSERT INTO person DEFAULT VALUES RETURNING id")
+_MOVE_RECORDS = sa.text("UPDATE source_record SET person_id = :t WHERE id = ANY(:ids)")
+_SPLIT_PAIRS_DISTINCT = sa.text("""
+    UPDATE match_candidate SET review_status = 'distinct', decided_by = :actor,
+           decided_at = now(), claimed_until = NULL, version = version + 1
+    WHERE (left_record_id = ANY(:moved) AND right_record_id IN
+             (SELECT id FROM source_record WHERE person_id = :source))
+       OR (right_record_id = ANY(:moved) AND left_record_id IN
+             (SELECT id FROM source_record WHERE person_id = :source))
+""")
+
+
+def _check_split(session: Session, source: Any, wanted: list[int]) -> None:
+    """`wanted` are some, not all, of the records of a person that is not retired."""
+    if source.status == "retired":
+        raise Conflict(
+            f"person {source.id} was merged into person {source.merged_into_id}; unmerge from "
+            "that person"
+        )
+    held = set(
+        session.scalars(sa.select(SourceRecord.id).where(SourceRecord.person_id == source.id))
+    )
+    strangers = [i for i in wanted if i not in held]
+    if strangers:
+        raise InvalidInput(
+            f"source records {', '.join(map(str, strangers))} do not belong to person {source.id}",
+            errors={"source_record_ids": [f"not of person {source.id}: {strangers}"]},
+        )
+    if len(wanted) == len(held):
+        raise InvalidInput(
+            "that is every record of the person: leave at least one",
+            errors={"source_record_ids": ["all records of the person"]},
+        )
+
+
+def _revive(session: Session, target: int, person_id: int) -> None:
+    """The person merged into `person_id` comes back, with the persons its merge repointed."""
+    session.execute(
+        sa.update(Person)
+        .where(Person.id == target)
+        .values(
+            status="active",
+            merged_into_id=None,
+            version=Person.version + 1,
+            updated_at=sa.func.now(),
+        )  # fmt: skip
+    )
+    repointed = _last_merge(session, target, person_id).get("repointed_person_ids") or []
+    if repointed:
+        session.execute(
+            sa.update(Person)
+            .where(Person.id.in_(repointed), Person.merged_into_id == person_id)
+            .values(merged_into_id=target, version=Person.version + 1)
+        )
 
 
 def _revivable(session: Session, person_id: int, wanted: list[int]) -> int | None:
@@ -319,5 +329,5 @@ def _refresh(session: Session, ids: Sequence[int], *, actor: str) -> None:
     """Golden fields by survivorship, then a number for whoever has none."""
     query = f"SELECT unnest(ARRAY[{', '.join(str(int(i)) for i in ids)}]::bigint[])"
     connection = session.connection()
-    persons.refresh_golden(connection, query)
-    persons.assign_numbers(connection, query, actor=actor)
+    clusters.refresh_golden(connection, query)
+    clusters.assign_numbers(connection, query, actor=actor)
