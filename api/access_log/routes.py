@@ -11,13 +11,15 @@ import sqlalchemy as sa
 from flask import g
 from flask.typing import ResponseReturnValue
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from api.auth import allow, current_client
 from api.db import get_session
+from api.pagination import page_args
 from popdb.core import audit
 from popdb.core.errors import NotFound
 from popdb.core.models import AuditEvent, Person
+from popdb.core.pages import fetch_size, page_of
 
 blp = Blueprint(
     "access_log",
@@ -27,9 +29,8 @@ blp = Blueprint(
 )
 
 
-class AccessLogArgsSchema(Schema):
-    after = fields.Integer(metadata={"description": "cursor: the `next` of the previous page"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+class AccessLogArgsSchema(page_args(default=100, maximum=1000)):
+    pass
 
 
 class AccessEventSchema(Schema):
@@ -86,12 +87,11 @@ def access_log(args: dict[str, Any], person_id: int) -> ResponseReturnValue:
             AuditEvent.subject_id.in_(_subject_ids(session, person_id)),
         )
         .order_by(AuditEvent.id.desc())
-        .limit(args["limit"] + 1)
+        .limit(fetch_size(args["limit"]))
     )
     if args.get("after"):
         query = query.where(AuditEvent.id < args["after"])
-    events = list(session.scalars(query))
-    page = events[: args["limit"]]
+    page = page_of(list(session.scalars(query)), args["limit"], lambda e: e.id)
     items = [
         {
             "event_id": e.id,
@@ -107,7 +107,7 @@ def access_log(args: dict[str, Any], person_id: int) -> ResponseReturnValue:
             "consent_ref": (e.detail or {}).get("consent_ref"),
             "request_id": e.request_id,
         }
-        for e in page
+        for e in page.items
     ]
     audit.record(
         session,
@@ -123,5 +123,5 @@ def access_log(args: dict[str, Any], person_id: int) -> ResponseReturnValue:
     return {
         "person_id": person_id,
         "items": items,
-        "next": page[-1].id if len(events) > args["limit"] else None,
+        "next": page.next,
     }

@@ -33,6 +33,7 @@ from importers.error_report import report_lines
 from importers.worker import notify
 from popdb.core.errors import Forbidden, InvalidInput
 from popdb.core.models import ApiClient, ImportBatch
+from popdb.core.pages import fetch_size, page_of
 from popdb.core.settings import Settings
 
 blp = Blueprint(
@@ -136,20 +137,15 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
 def list_imports(args: dict[str, Any]) -> ResponseReturnValue:
     """Import batches, newest first; a police client sees its own commune's only."""
     client = current_client()
-    query = sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(args["limit"] + 1)
+    query = sa.select(ImportBatch).order_by(ImportBatch.id.desc()).limit(fetch_size(args["limit"]))
     if client.role == "police":
         query = query.where(ImportBatch.commune_code == client.commune_code)
     if args.get("status"):
         query = query.where(ImportBatch.status == args["status"])
     if args.get("after"):
         query = query.where(ImportBatch.id < args["after"])
-    batches = list(get_session().scalars(query))
-    page = batches[: args["limit"]]
-    more = len(batches) > args["limit"]
-    return {
-        "items": [_with_report_url(b, summary(b)) for b in page],
-        "next": page[-1].id if more else None,
-    }
+    page = page_of(list(get_session().scalars(query)), args["limit"], lambda b: b.id)
+    return {"items": [_with_report_url(b, summary(b)) for b in page.items], "next": page.next}
 
 
 @blp.route("/<int:batch_id>", methods=["GET"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from api.pagination import page_args
+
 
 class UploadFormSchema(Schema):
     commune_code = fields.String(
@@ -53,12 +55,10 @@ class ImportSummarySchema(Schema):
     notes = fields.List(fields.String())
 
 
-class ImportListArgsSchema(Schema):
+class ImportListArgsSchema(page_args(default=50, maximum=500)):
     status = fields.String(
         validate=validate.OneOf(["received", "validating", "loaded", "matched", "failed"])
     )
-    after = fields.Integer(metadata={"description": "cursor: the `next` of the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class ImportListSchema(Schema):

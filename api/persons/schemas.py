@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from api.pagination import page_args
 from api.reviews.schemas import GoldenSchema, SourceRecordSchema
 
 
@@ -22,9 +23,8 @@ class PersonSchema(GoldenSchema):
     )
 
 
-class HistoryArgsSchema(Schema):
-    after = fields.Integer(metadata={"description": "cursor: the `next` of the previous page"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+class HistoryArgsSchema(page_args(default=100, maximum=1000)):
+    pass
 
 
 class EventSchema(Schema):

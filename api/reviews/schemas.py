@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from api.pagination import page_args
 from popdb.registry.reviews import AWAITING_APPROVAL, DECISIONS, OPEN_FILTER, STATUSES
 
 
-class ReviewListArgsSchema(Schema):
+class ReviewListArgsSchema(page_args(default=50, maximum=500, cursor=fields.String)):
     status = fields.String(
         validate=validate.OneOf([*STATUSES, AWAITING_APPROVAL, OPEN_FILTER]),
         metadata={"description": "only items in this status (`open`: pending, claimed or "
@@ -25,8 +26,6 @@ class ReviewListArgsSchema(Schema):
         validate=validate.Range(min=0, max=1),
         metadata={"description": "score band: below (exclusive; 1 includes 1)"},
     )
-    after = fields.String(metadata={"description": "cursor: the `next` of the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class ReviewSummarySchema(Schema):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from popdb.core import audit
 from popdb.core.errors import InvalidInput, NotFound
+from popdb.core.pages import fetch_size, page_of
 from popdb.registry.reviews import golden, source_record
 
 
@@ -67,9 +68,9 @@ def person_history(
     rows = session.execute(
         sa.text("SELECT id, kind, actor, reason, data, created_at FROM person_event "
                 "WHERE person_id = :p AND id > :after ORDER BY id LIMIT :limit"),
-        {"p": person_id, "after": after or 0, "limit": limit + 1},
+        {"p": person_id, "after": after or 0, "limit": fetch_size(limit)},
     ).all()  # fmt: skip
-    page = rows[:limit]
+    page = page_of(rows, limit, lambda r: r.id)
     audit.record(
         session,
         actor=actor,
@@ -77,7 +78,7 @@ def person_history(
         subject_type="person",
         subject_id=person_id,
         request_id=request_id,
-        detail={"events": len(page)},
+        detail={"events": len(page.items)},
     )
     return {
         "items": [
@@ -89,7 +90,7 @@ def person_history(
                 "data": r.data,
                 "created_at": r.created_at,
             }
-            for r in page
+            for r in page.items
         ],  # fmt: skip
-        "next": page[-1].id if len(rows) > limit else None,
+        "next": page.next,
     }

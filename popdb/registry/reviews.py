@@ -23,6 +23,7 @@ from popdb.core import audit
 from popdb.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from popdb.core.models import MatchCandidate, SourceRecord
 from popdb.core.models.citizen import CANONICAL_FIELDS
+from popdb.core.pages import fetch_size, page_of
 from popdb.registry import merges
 
 STATUSES = ("pending", "claimed", "merged", "distinct", "skipped", "superseded")
@@ -154,14 +155,10 @@ def list_items(
     rows = session.execute(
         sa.text(f"{_ITEM} WHERE {' AND '.join(where)} "
                 "ORDER BY mc.probability DESC, mc.id DESC LIMIT :limit"),
-        {**params, "limit": limit + 1},
+        {**params, "limit": fetch_size(limit)},
     ).all()  # fmt: skip
-    page = rows[:limit]
-    more = len(rows) > limit
-    return {
-        "items": [_summary(r) for r in page],
-        "next": encode_cursor(page[-1].probability, page[-1].id) if more and page else None,
-    }
+    page = page_of(rows, limit, lambda r: encode_cursor(r.probability, r.id))
+    return {"items": [_summary(r) for r in page.items], "next": page.next}
 
 
 def counts(session: Session, *, commune: str | None = None) -> dict[str, int]:
