@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from importers.copytext import NULL, copy_json, copy_text
 from importers.readers import RawRow
-from importers.validate import RECORD_COLUMNS, BulkResult, Issue, RowResult, repeated_key
+from importers.validate import RECORD_COLUMNS, BulkResult, Issue, repeated_key
 
 #: Columns a row is copied with (after batch_id): its identity, the raw row, the typed columns.
 COPY_COLUMNS: tuple[str, ...] = (
@@ -56,17 +56,6 @@ class LoadCounts:
     problems: Problems = field(default_factory=dict)
 
 
-# --- one row at a time: the reference ---------------------------------------------------------
-
-
-@dataclass
-class StagedRow:
-    """What the loader needs of a row: the raw cells as received and the validation result."""
-
-    raw: RawRow
-    result: RowResult
-
-
 def raw_json(raw: RawRow) -> str:
     """The raw row as a JSON array: its cells in the file's column order, as received (empty
     ones null), then any cells beyond the last heading. The headings are kept once, on the
@@ -78,23 +67,6 @@ def raw_json(raw: RawRow) -> str:
 def issues_json(issues: Iterable[Issue]) -> str:
     """A row's issues as the JSON of `source_record.warnings`."""
     return json.dumps([i.as_json() for i in issues], ensure_ascii=False)
-
-
-def copy_line(batch_id: int, row: StagedRow) -> str:
-    """One row in COPY text format: the batch, then `COPY_COLUMNS` in order. The reference
-    that `format_chunk` is tested against."""
-    result = row.result
-    record = result.record
-    fields = [
-        str(batch_id),
-        str(result.row_number),
-        copy_text(result.source_key),
-        copy_text(raw_json(row.raw)),
-        "rejected" if result.rejected else "accepted",
-        copy_text(issues_json(result.issues) if result.issues else "[]"),
-    ]
-    fields.extend(copy_text(record[c]) for c in RECORD_COLUMNS)
-    return "\t".join(fields) + "\n"
 
 
 def issue_line(batch_id: int, row_number: int, source_key: str | None, issue: Issue) -> str:

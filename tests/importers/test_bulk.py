@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import importers.loader as loader
 from importers.chunks import ChunkWork
 from importers.limits import Limits
-from importers.loader import COPY_COLUMNS, ROW_COLUMNS, StagedRow, copy_line, issue_line, load
+from importers.loader import COPY_COLUMNS, ROW_COLUMNS, issue_line, load
 from importers.parallel import OrderedPool
 from importers.readers import open_table
 from importers.recognise import resolve_profile
@@ -23,6 +23,7 @@ from importers.rejections import FileRejected
 from importers.validate import RowValidator, repeated_key
 from tests.importers.messy import messy_rows
 from tests.support.dc01 import fake_rows, write_csv
+from tests.support.reference_rows import StagedRow, copy_line
 
 TODAY = dt.date(2026, 11, 23)
 NO_LIMITS = Limits()  # the defaults
