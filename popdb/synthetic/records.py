@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from popdb.core import admin_units
 from popdb.synthetic.addresses import _abbreviate, hamlet, street_line
@@ -69,6 +70,58 @@ def _clerk_habits(seed: int, commune: str) -> dict[str, float]:
         "dob_format": 1.75 if rng.random() < 0.4 else 0.5,
         "address_abbrev": rng.choice((0.5, 1.5)),
     }
+
+
+class _Where(NamedTuple):
+    """Where and when a record was collected, and what that made of its address."""
+
+    era: str  # "current" or "legacy" (before the 2025 reform)
+    commune: Commune
+    old: OldCommune
+    line: str
+    moved: bool
+    current_commune: Commune
+    collected_by: str
+    collected_on: date
+    vintage: str
+
+
+class _Draft:
+    """The typist's habits on one record, drawn once and shared by every name on it, and
+    the corruptions applied so far."""
+
+    def __init__(self, rng: random.Random, chance: dict[str, float], applied: list[str]) -> None:
+        self.rnd = rng.random
+        self.chance = chance
+        self.applied = applied
+        self.case_kind = "upper"
+        if self.hit("name_case"):
+            self.case_kind = "title" if self.rnd() < 0.85 else "lower"
+        # Drawn here, reported only if some name on the record has an oa/oe/uy syllable.
+        self.new_style = self.rnd() < chance["name_tone_style"]
+        self.restyled = False
+        self.ascii_names = self.hit("name_ascii")
+
+    def hit(self, kind: str, factor: float = 1.0) -> bool:
+        """Draw corruption `kind` (its chance times `factor`); noted when it applies."""
+        if self.rnd() < self.chance[kind] * factor:
+            self.applied.append(kind)
+            return True
+        return False
+
+    def style(self, words: list[str]) -> str:
+        """A name as this typist writes it: tone style, diacritics, case."""
+        if self.new_style:
+            styled = [_new_style(w) for w in words]
+            if styled != words:
+                self.restyled = True
+            words = styled
+        text = " ".join(words)
+        if self.ascii_names:
+            text = _ascii(text)
+        if self.case_kind == "upper":
+            return text.upper()
+        return text.lower() if self.case_kind == "lower" else text
 
 
 class Writer:
@@ -141,16 +194,42 @@ class Writer:
         return out
 
     def record(self, p: Person, *, first: bool) -> SyntheticRecord:
-        rng = self.rng
-        rnd = rng.random
-        config = self.config
+        """One row of `p`, written in the order a clerk fills the form; every draw from the
+        generator's random stream happens in that order, so a seed gives the same file."""
+        applied: list[str] = []
+        where = self._where_and_when(p, first, applied)
+        draft = _Draft(self.rng, self.thresholds(where.collected_by, first), applied)
+        row: dict[str, str] = dict.fromkeys(DC01_HEADERS, "")
+        row[TRUTH_COLUMN] = p.truth.truth_id
+        age = self.config.as_of.year - p.year
+        self._write_name(row, p, draft)
+        self._write_relatives(row, p, draft, age, moved=where.moved)
+        self._write_dob_and_sex(row, p, draft, where.collected_on)
+        self._write_numbers(row, p, draft, where, age, first=first)
+        self._write_places(row, p, draft, where)
+        self._write_coded(row, p)
+        if draft.hit("nfd"):
+            for column in TEXT_CELLS:
+                if row[column]:
+                    row[column] = unicodedata.normalize("NFD", row[column])
+        if draft.restyled:
+            applied.append("name_tone_style")
+        return SyntheticRecord(
+            row=row,
+            person=p.truth,
+            collected_by=where.collected_by,
+            collected_on=where.collected_on,
+            vintage=where.vintage,
+            first=first,
+            corruptions=tuple(applied),
+        )
+
+    def _where_and_when(self, p: Person, first: bool, applied: list[str]) -> _Where:
+        """Where and when: the era decides the unit list, the commune decides the batch."""
+        rng, rnd, config, rates = self.rng, self.rng.random, self.config, self.rates
         geo = self.pop.geo
         h = p.household
         scale = config.error_scale * (config.first_record_error_scale if first else 1.0)
-        applied: list[str] = []
-        rates = self.rates
-
-        # Where and when: the era decides the unit list, the commune decides the batch.
         era = "current"
         commune: Commune = h.commune
         old = h.old
@@ -183,54 +262,22 @@ class Writer:
         else:
             collected_by = old.code
             collected_on = self.collection_date(old.code, "legacy", old)
-        vintage = self.vintage(collected_on)
-        chance = self.thresholds(collected_by, first)
+        return _Where(era, commune, old, line, moved, current_commune, collected_by,
+                      collected_on, self.vintage(collected_on))  # fmt: skip
 
-        mark = applied.append
-
-        def hit(kind: str, factor: float = 1.0) -> bool:
-            if rnd() < chance[kind] * factor:
-                mark(kind)
-                return True
-            return False
-
-        # The typist's habits for this record, shared by every name on it.
-        case_kind = "upper"
-        if hit("name_case"):
-            case_kind = "title" if rnd() < 0.85 else "lower"
-        # Drawn here, reported only if some name on the record has an oa/oe/uy syllable.
-        new_style = rnd() < chance["name_tone_style"]
-        restyled: list[bool] = []
-        ascii_names = hit("name_ascii")
-
-        def style(words: list[str]) -> str:
-            if new_style:
-                styled = [_new_style(w) for w in words]
-                if styled != words:
-                    restyled.append(True)
-                words = styled
-            text = " ".join(words)
-            if ascii_names:
-                text = _ascii(text)
-            if case_kind == "upper":
-                return text.upper()
-            return text.lower() if case_kind == "lower" else text
-
-        age = config.as_of.year - p.year
-        row: dict[str, str] = dict.fromkeys(DC01_HEADERS, "")
-        row[TRUTH_COLUMN] = p.truth.truth_id
-
-        # --- the citizen's name ---
+    def _write_name(self, row: dict[str, str], p: Person, draft: _Draft) -> None:
+        """The citizen's name: middle name dropped or changed, order, typo, apostrophe."""
+        rng, rnd, hit = self.rng, self.rng.random, draft.hit
         middle = p.middle
         if middle and hit("middle_omitted"):
             middle = ""
-        elif rnd() < chance["middle_changed"] and (pool := self._middle_pool(p)) is not None:
+        elif rnd() < draft.chance["middle_changed"] and (pool := self._middle_pool(p)) is not None:
             other = pool.pick(rnd)
             if other == middle:
                 other = "" if middle else pool.pick(rnd)
             if other != middle:
                 middle = other
-                applied.append("middle_changed")
+                draft.applied.append("middle_changed")
         given_first = p.given_first
         if hit("name_order", 5.0 if given_first else 1.0):
             given_first = not given_first
@@ -241,7 +288,7 @@ class Writer:
         if hit("name_typo"):
             i = len(words) - 1 if rnd() < 0.5 else rng.randrange(len(words))
             words[i] = vn_typo(words[i], rng)
-        name = style(words)
+        name = draft.style(words)
         if "'" in name and hit("apostrophe"):
             name = name.replace("'", rng.choice(("\u2019", "`", "\u2018")))
         if hit("whitespace"):
@@ -250,7 +297,11 @@ class Writer:
         if p.alias and rnd() < 0.5:
             row[H_ALIAS] = p.alias
 
-        # --- other people's names ---
+    def _write_relatives(
+        self, row: dict[str, str], p: Person, draft: _Draft, age: int, *, moved: bool
+    ) -> None:
+        """Other people's names and numbers: parents, spouse, household head."""
+        rnd, hit, style = self.rng.random, draft.hit, draft.style
         old_person = 2.0 if age > 50 else 1.0
         if p.father_name and not hit("father_missing", old_person):
             row[H_FATHER] = self._other_name(p.father_name, hit, style)
@@ -264,7 +315,7 @@ class Writer:
             row[H_SPOUSE] = style(p.spouse.full_name.split())
             if rnd() < 0.2:
                 row[H_SPOUSE_PIN] = p.spouse.pin
-        head = h.head
+        head = p.household.head
         if head is not None and not moved:
             if rnd() < 0.8:
                 row[H_HEAD] = row[H_NAME] if head is p else style(head.full_name.split())
@@ -275,34 +326,39 @@ class Writer:
         elif moved and rnd() < 0.7:
             row[H_RELATION] = "Chủ hộ" if age >= 18 else "Con"
 
-        # --- date of birth, sex ---
-        row[H_DOB] = self._dob(p, hit, collected_on)
-        if not hit("sex_missing"):
+    def _write_dob_and_sex(
+        self, row: dict[str, str], p: Person, draft: _Draft, collected_on: date
+    ) -> None:
+        row[H_DOB] = self._dob(p, draft.hit, collected_on)
+        if not draft.hit("sex_missing"):
             sex = p.sex
-            if hit("sex_wrong"):
+            if draft.hit("sex_wrong"):
                 sex = 3 - sex
             text = "Nam" if sex == 1 else "Nữ"
-            row[H_SEX] = text.upper() if rnd() < 0.05 else text
+            row[H_SEX] = text.upper() if self.rng.random() < 0.05 else text
 
-        # --- numbers ---
-        pin_share = (
-            config.pin_share * (0.7 if age < 14 else 1.0) * (0.3 if era == "legacy" else 1.0)
-        )
+    def _write_numbers(
+        self, row: dict[str, str], p: Person, draft: _Draft, where: _Where, age: int, *,
+        first: bool,
+    ) -> None:  # fmt: skip
+        """The personal ID number and the old 9-digit one, as often as people carry them."""
+        rnd, config, legacy = self.rng.random, self.config, where.era == "legacy"
+        pin_share = config.pin_share * (0.7 if age < 14 else 1.0) * (0.3 if legacy else 1.0)
         if rnd() < pin_share:
-            row[H_PIN] = self._pin_cell(p.pin, hit)
+            row[H_PIN] = self._pin_cell(p.pin, draft.hit)
         if p.cmnd is not None:
-            share = (
-                config.cmnd_share * (2.0 if era == "legacy" else 1.0) * (1.5 if age >= 50 else 1.0)
-            )
+            share = config.cmnd_share * (2.0 if legacy else 1.0) * (1.5 if age >= 50 else 1.0)
             if rnd() < share:
                 cmnd = p.cmnd
-                if not first and hit("cmnd_changed"):
-                    cmnd = self.pop._cmnd(old.province_code)
+                if not first and draft.hit("cmnd_changed"):
+                    cmnd = self.pop._cmnd(where.old.province_code)
                 row[H_CMND] = cmnd
         elif rnd() < 0.01 and age >= 14:
             row[H_CMND] = p.pin  # a 12-digit CMND (2012-2016) is the PIN already
 
-        # --- places ---
+    def _write_places(self, row: dict[str, str], p: Person, draft: _Draft, where: _Where) -> None:
+        """Birth registration, hometown, permanent and current address, abbreviated or not."""
+        rng, rnd, hit = self.rng, self.rng.random, draft.hit
         abbreviate = hit("address_abbrev")
         ascii_places = hit("address_ascii")
 
@@ -325,7 +381,8 @@ class Writer:
             row[H_HOMETOWN] = place(self._old_address(p.hometown, "", rng))
             if rnd() < 0.3:
                 row[H_HOMETOWN_CODE] = p.hometown.code
-        legacy_text = era == "legacy" or hit("address_legacy_text")
+        commune, old, line = where.commune, where.old, where.line
+        legacy_text = where.era == "legacy" or hit("address_legacy_text")
         if not hit("address_missing"):
             if hit("address_typo"):
                 words = line.split(" ")
@@ -338,24 +395,25 @@ class Writer:
             else:
                 permanent = f"{line}, {commune.name}, {commune.province_name}"
             row[H_PERMANENT] = place(permanent)
-        row[H_PERMANENT_CODE] = old.code if era == "legacy" else commune.code
-        if current_commune is commune:
+        row[H_PERMANENT_CODE] = old.code if where.era == "legacy" else commune.code
+        current = where.current_commune
+        if current is commune:
             if rnd() < 0.6:
                 row[H_CURRENT] = row[H_PERMANENT]
             if rnd() < 0.8:
                 row[H_CURRENT_CODE] = row[H_PERMANENT_CODE]
         else:
             geo_line = (
-                street_line(current_commune.province_code, geo.streets, rng)
-                if current_commune.urban
-                else hamlet(current_commune.province_code, rng)
+                street_line(current.province_code, self.pop.geo.streets, rng)
+                if current.urban
+                else hamlet(current.province_code, rng)
             )
-            row[H_CURRENT] = place(
-                f"{geo_line}, {current_commune.name}, {current_commune.province_name}"
-            )
-            row[H_CURRENT_CODE] = current_commune.code
+            row[H_CURRENT] = place(f"{geo_line}, {current.name}, {current.province_name}")
+            row[H_CURRENT_CODE] = current.code
 
-        # --- coded fields ---
+    def _write_coded(self, row: dict[str, str], p: Person) -> None:
+        """Ethnicity, religion, nationality, marital status, blood group, phone, email."""
+        rng, rnd, h = self.rng, self.rng.random, p.household
         if rnd() < 0.97:
             spelling = self.spellings.get(h.ethnicity)
             row[H_ETHNICITY] = spelling.pick(rnd) if spelling is not None else h.ethnicity
@@ -380,22 +438,6 @@ class Writer:
             row[H_PHONE] = phone
         if p.email and rnd() < 0.5:
             row[H_EMAIL] = p.email
-
-        if hit("nfd"):
-            for column in TEXT_CELLS:
-                if row[column]:
-                    row[column] = unicodedata.normalize("NFD", row[column])
-        if restyled:
-            applied.append("name_tone_style")
-        return SyntheticRecord(
-            row=row,
-            person=p.truth,
-            collected_by=collected_by,
-            collected_on=collected_on,
-            vintage=vintage,
-            first=first,
-            corruptions=tuple(applied),
-        )
 
     def _middle_pool(self, p: Person) -> Weighted | None:
         """Middle names a clerk may write instead of the person's: their people's list, the
