@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -189,37 +189,74 @@ def generate_foreign(
     if persons < 0:
         raise ValueError("persons must not be negative")
     config = _config(config, overrides)
-    rates = config.rate_table(FOREIGN_RATES)
-    rng = FastRandom(f"foreign:{seed}")
-    rnd = rng.random
-    names = _western_names()
-    suburbs = _suburbs(seed)
-    ssn_keys = tuple(_mix("ssn", seed, k) & 0xFFFF for k in range(4))
-    year_now = config.as_of.year
-    latest = config.as_of - timedelta(days=1)
-    recent: list[_Western] = []
-    counter = {"person": 0, "twin": 0}
+    people = _WesternPeople(config, seed)
 
-    def ssn() -> str | None:
-        if rnd() < 0.15:
+    def groups() -> Iterator[list[dict[str, str]]]:
+        made = 0
+        while made < persons:
+            for p in people.household()[: persons - made]:
+                made += 1
+                yield [people.row(p, k == 0) for k in range(people.record_count())]
+
+    def numbered() -> Iterator[dict[str, str]]:
+        order_rng = FastRandom(f"foreign-order:{seed}")
+        for n, out in enumerate(interleave(groups(), order_rng, config.duplicate_delay), 1):
+            yield {"rec_id": f"rec-{n:07d}", **out}
+
+    return numbered()
+
+
+class _WesternPeople:
+    """Western households and their records: one random stream, drawn in a fixed order, so
+    a seed always gives the same file."""
+
+    def __init__(self, config: SyntheticConfig, seed: int) -> None:
+        self.config = config
+        self.rates = config.rate_table(FOREIGN_RATES)
+        self.rng = FastRandom(f"foreign:{seed}")
+        self.rnd = self.rng.random
+        self.names = _western_names()
+        self.suburbs = _suburbs(seed)
+        self.ssn_keys = tuple(_mix("ssn", seed, k) & 0xFFFF for k in range(4))
+        self.year_now = config.as_of.year
+        self.latest = config.as_of - timedelta(days=1)
+        self.recent: list[_Western] = []
+        self.persons = 0
+        self.twins = 0
+
+    def record_count(self) -> int:
+        """1 record, or 2-4 for the `duplicate_share` of persons."""
+        config = self.config
+        n = 1
+        if self.rnd() < config.duplicate_share:
+            n += 1 + bisect_right(
+                _cumulative(config.extra_records), self.rnd() * sum(config.extra_records)
+            )
+        return n
+
+    def ssn(self) -> str | None:
+        """A 7-digit number unique to the person (a permutation of the person counter)."""
+        if self.rnd() < 0.15:
             return None
-        x = counter["person"]
+        x = self.persons
         while True:  # cycle-walking keeps the permutation inside [0, 10**7)
-            x = permute(x, ssn_keys, 10_000)
+            x = permute(x, self.ssn_keys, 10_000)
             if x < 10_000_000:
                 return f"{x:07d}"
 
-    def birth(year: int) -> tuple[int, int, int]:
+    def birth(self, year: int) -> tuple[int, int, int]:
+        rng = self.rng
         while True:
             try:
                 d = date(year, rng.randint(1, 12), rng.randint(1, 31))
             except ValueError:
                 continue
-            if d <= latest:
+            if d <= self.latest:
                 return d.year, d.month, d.day
             year -= 1
 
     def person(
+        self,
         sex: int,
         year: int,
         surname: str,
@@ -228,64 +265,106 @@ def generate_foreign(
         when: tuple[int, int, int] | None = None,
         twin: int | None = None,
     ) -> _Western:
-        given = names.given[sex][locale].pick(rnd)
-        y, m, d = when or birth(year)
-        if when is None and recent and rnd() < config.namesake_rate:
+        rng, rnd, recent = self.rng, self.rnd, self.recent
+        given = self.names.given[sex][locale].pick(rnd)
+        y, m, d = when or self.birth(year)
+        if when is None and recent and rnd() < self.config.namesake_rate:
             donor = rng.choice(recent)
             if donor.sex == sex:
                 given, surname = donor.given, donor.surname
-                y, m, d = birth(donor.year)
-        p = _Western(f"F{counter['person']:08d}", sex, given, surname, y, m, d, ssn(),
+                y, m, d = self.birth(donor.year)
+        p = _Western(f"F{self.persons:08d}", sex, given, surname, y, m, d, self.ssn(),
                      street[0], street[1], street[2], twin)  # fmt: skip
-        counter["person"] += 1
+        self.persons += 1
         recent.append(p)
         if len(recent) > 4096:
             del recent[:1024]
         return p
 
-    def address() -> tuple[str, str, _Suburb]:
-        street = f"{rng.choice(names.surnames[0].items[:300])} {names.suffixes.pick(rnd)}"
-        return str(rng.randint(1, 250)), street, rng.choice(suburbs)
+    def address(self) -> tuple[str, str, _Suburb]:
+        rng, names = self.rng, self.names
+        street = f"{rng.choice(names.surnames[0].items[:300])} {names.suffixes.pick(self.rnd)}"
+        return str(rng.randint(1, 250)), street, rng.choice(self.suburbs)
 
-    def household() -> list[_Western]:
+    def household(self) -> list[_Western]:
+        rng, rnd, names = self.rng, self.rnd, self.names
         locale = names.locales.pick(rnd)
         surname = names.surnames[locale].pick(rnd)
-        where = address()
-        head_year = year_now - int(rng.triangular(18, 95, 40))
-        members = [person(1 if rnd() < 0.5 else 2, head_year, surname, locale, where)]
+        where = self.address()
+        head_year = self.year_now - int(rng.triangular(18, 95, 40))
+        members = [self.person(1 if rnd() < 0.5 else 2, head_year, surname, locale, where)]
         if rnd() < 0.6:
-            members.append(person(3 - members[0].sex, head_year + rng.randint(-4, 4),
-                                  surname if rnd() < 0.7 else names.surnames[locale].pick(rnd),
-                                  locale, where))  # fmt: skip
+            members.append(self.person(3 - members[0].sex, head_year + rng.randint(-4, 4),
+                                       surname if rnd() < 0.7 else names.surnames[locale].pick(rnd),
+                                       locale, where))  # fmt: skip
         mother_year = members[-1].year
         year = max(mother_year, head_year) + rng.randint(20, 32)
         for _ in range(rng.choice((0, 0, 1, 2, 2, 3))):
-            if year > latest.year:
+            if year > self.latest.year:
                 break
-            when = birth(year)
-            twin = None
-            sexes = [1 if rnd() < 0.5 else 2]
-            if rnd() < config.twin_rate:
-                twin = counter["twin"]
-                counter["twin"] += 1
-                sexes.append(sexes[0] if rnd() < 0.65 else 3 - sexes[0])
-            first_given = None
-            for sex in sexes:
-                child = person(sex, year, surname, locale, where, when, twin)
-                while first_given is not None and child.given == first_given:
-                    child.given = names.given[sex][locale].pick(rnd)
-                first_given = first_given or child.given
-                members.append(child)
+            members += self._children(year, surname, locale, where)
             year += rng.randint(1, 5)
         return members
 
-    def row(p: _Western, first: bool) -> dict[str, str]:
+    def _children(
+        self, year: int, surname: str, locale: int, where: tuple[str, str, _Suburb]
+    ) -> list[_Western]:
+        """One birth: a child, or twins (never with the same given name)."""
+        rnd = self.rnd
+        when = self.birth(year)
+        twin = None
+        sexes = [1 if rnd() < 0.5 else 2]
+        if rnd() < self.config.twin_rate:
+            twin = self.twins
+            self.twins += 1
+            sexes.append(sexes[0] if rnd() < 0.65 else 3 - sexes[0])
+        first_given = None
+        born = []
+        for sex in sexes:
+            child = self.person(sex, year, surname, locale, where, when, twin)
+            while first_given is not None and child.given == first_given:
+                child.given = self.names.given[sex][locale].pick(rnd)
+            first_given = first_given or child.given
+            born.append(child)
+        return born
+
+    def row(self, p: _Western, first: bool) -> dict[str, str]:
+        """One record of `p`, each corruption drawn independently."""
+        config, rates, rnd = self.config, self.rates, self.rnd
         scale = config.error_scale * (config.first_record_error_scale if first else 1.0)
 
         def hit(kind: str) -> bool:
             rate = rates[kind]
             return rnd() < (rate if rate >= 1.0 else rate * scale)
 
+        given, surname = self._names(p, hit)
+        dob = self._dob(p, hit)
+        number, street, suburb_name, suburb, postcode = self._address(p, hit, first)
+        ssn_cell = p.ssn or ""
+        if ssn_cell and hit("ssn_missing"):
+            ssn_cell = ""
+        elif ssn_cell and hit("ssn_typo"):
+            ssn_cell = _digit_typo(ssn_cell, self.rng)
+        out = {
+            "given_name": given,
+            "surname": surname,
+            "date_of_birth": dob,
+            "sex": "" if hit("sex_missing") else ("M" if p.sex == 1 else "F"),
+            "street_number": number,
+            "address_1": street,
+            "suburb": suburb_name,
+            "postcode": postcode,
+            "state": suburb.state,
+            "soc_sec_id": ssn_cell,
+            TRUTH_COLUMN: p.truth_id,
+        }
+        if hit("address_missing"):
+            for column in ("street_number", "address_1", "suburb", "postcode"):
+                out[column] = ""
+        return out
+
+    def _names(self, p: _Western, hit: Callable[[str], bool]) -> tuple[str, str]:
+        rng = self.rng
         given, surname = p.given, p.surname
         if hit("nickname") and given in NICKNAMES:
             given = rng.choice(NICKNAMES[given])
@@ -305,15 +384,23 @@ def generate_foreign(
             surname = ""
         if not given and not surname:
             surname = p.surname  # a row must still name someone
+        return given, surname
+
+    def _dob(self, p: _Western, hit: Callable[[str], bool]) -> str:
         y, m, d = p.year, p.month, p.day
         if d <= 12 and d != m and hit("dob_day_month_swap"):
             d, m = m, d
         if hit("dob_typo"):
-            y, m, d = date_typo(y, m, d, rng, latest)
-        dob = "" if hit("dob_missing") else f"{y:04d}{m:02d}{d:02d}"
+            y, m, d = date_typo(y, m, d, self.rng, self.latest)
+        return "" if hit("dob_missing") else f"{y:04d}{m:02d}{d:02d}"
+
+    def _address(
+        self, p: _Western, hit: Callable[[str], bool], first: bool
+    ) -> tuple[str, str, str, _Suburb, str]:
+        rng = self.rng
         number, street, suburb = p.street_number, p.street, p.suburb
         if not first and hit("moved"):
-            number, street, suburb = address()
+            number, street, suburb = self.address()
         if hit("street_number_typo"):
             number = _digit_typo(number, rng)
         if hit("address_typo"):
@@ -327,44 +414,4 @@ def generate_foreign(
             words[k] = _latin_typo(words[k], rng)
             suburb_name = " ".join(words)
         postcode = _digit_typo(suburb.postcode, rng) if hit("postcode_typo") else suburb.postcode
-        ssn_cell = p.ssn or ""
-        if ssn_cell and hit("ssn_missing"):
-            ssn_cell = ""
-        elif ssn_cell and hit("ssn_typo"):
-            ssn_cell = _digit_typo(ssn_cell, rng)
-        out = {
-            "given_name": given,
-            "surname": surname,
-            "date_of_birth": dob,
-            "sex": "" if hit("sex_missing") else ("M" if p.sex == 1 else "F"),
-            "street_number": number,
-            "address_1": street,
-            "suburb": suburb_name,
-            "postcode": postcode,
-            "state": suburb.state,
-            "soc_sec_id": ssn_cell,
-            TRUTH_COLUMN: p.truth_id,
-        }
-        if hit("address_missing"):
-            for column in ("street_number", "address_1", "suburb", "postcode"):
-                out[column] = ""
-        return out
-
-    def groups() -> Iterator[list[dict[str, str]]]:
-        made = 0
-        while made < persons:
-            for p in household()[: persons - made]:
-                made += 1
-                n = 1
-                if rnd() < config.duplicate_share:
-                    n += 1 + bisect_right(
-                        _cumulative(config.extra_records), rnd() * sum(config.extra_records)
-                    )
-                yield [row(p, k == 0) for k in range(n)]
-
-    def numbered() -> Iterator[dict[str, str]]:
-        order_rng = FastRandom(f"foreign-order:{seed}")
-        for n, out in enumerate(interleave(groups(), order_rng, config.duplicate_delay), 1):
-            yield {"rec_id": f"rec-{n:07d}", **out}
-
-    return numbered()
+        return number, street, suburb_name, suburb, postcode
