@@ -327,7 +327,7 @@ def _event(
 
 def _refresh(session: Session, ids: Sequence[int], *, actor: str) -> None:
     """Golden fields by survivorship, then a number for whoever has none."""
-    query = f"SELECT unnest(ARRAY[{', '.join(str(int(i)) for i in ids)}]::bigint[])"
     connection = session.connection()
-    clusters.refresh_golden(connection, query)
-    clusters.assign_numbers(connection, query, actor=actor)
+    with clusters.staged_persons(connection, ids):
+        clusters.refresh_golden(connection)
+        clusters.assign_numbers(connection, actor=actor)
