@@ -22,6 +22,7 @@ from popdb.core import admin_units, pin
 from popdb.core.bulk import copy_in
 from popdb.core.models.citizen import CANONICAL_FIELDS
 from popdb.core.text import canonical
+from popdb.registry.events import record_events
 
 NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "name_key", "name_fold")
 DOB_FIELDS = ("dob_year", "dob_month", "dob_day")
@@ -126,12 +127,11 @@ def _retire_emptied(connection: sa.Connection, actor: str) -> int:
         RETURNING p.id, s.new_person
     """)).all()  # fmt: skip
     if rows:
-        connection.execute(
-            sa.text("INSERT INTO person_event (person_id, kind, actor, reason, data) VALUES "
-                    "(:person, 'merged', :actor, 're-clustering', "
-                    "jsonb_build_object('into_person_id', :survivor))"),
-            [{"person": a, "survivor": b, "actor": actor} for a, b in rows],
-        )  # fmt: skip
+        record_events(connection, (
+            {"person_id": a, "kind": "merged", "actor": actor, "reason": "re-clustering",
+             "data": {"into_person_id": b}}
+            for a, b in rows
+        ))  # fmt: skip
     return len(rows)
 
 

@@ -16,7 +16,6 @@ other instead of deadlocking. Services flush, never commit; the caller owns the 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from popdb.core.errors import Conflict, InvalidInput, NotFound
 from popdb.core.models import Person, SourceRecord
 from popdb.core.pin import PinError, parse_pin
 from popdb.registry import clusters
+from popdb.registry.events import record_event
 
 #: Review items still open: a merge that puts both records in one person settles them.
 OPEN_REVIEW = ("pending", "claimed", "skipped")
@@ -316,13 +316,7 @@ def _last_merge(session: Session, retired: int, survivor: int) -> dict:
 def _event(
     session: Session, person_id: int, kind: str, actor: str, reason: str | None, data: dict
 ) -> None:
-    session.execute(
-        sa.text(
-            "INSERT INTO person_event (person_id, kind, actor, reason, data) "
-            "VALUES (:p, :k, :a, :r, CAST(:d AS jsonb))"
-        ),
-        {"p": person_id, "k": kind, "a": actor, "r": reason, "d": json.dumps(data)},
-    )
+    record_event(session, person_id, kind, actor=actor, reason=reason, data=data)
 
 
 def _refresh(session: Session, ids: Sequence[int], *, actor: str) -> None:
