@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 from popdb.synthetic.randomness import Weighted
@@ -92,100 +93,146 @@ def vn_typo(word: str, rng: random.Random) -> str:
 
 
 def _typo_kind(kind: str, low: str, rng: random.Random) -> str | None:
+    """`low` with one transcription error of `kind` (domain.md 4.3), or None when the word
+    offers no place for it."""
     letters = _letters(low)
     bases = "".join(g[0] for g in letters)
+    return _TYPOS[kind](kind, letters, bases, rng)
+
+
+Letters = list[list[str]]
+
+
+def _tone_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """hỏi for ngã and back, a tone dropped, or nặng for sắc and back (a dot added)."""
     tone_at = next((i for i, g in enumerate(letters) for m in g[1:] if m in _TONE_MARKS), None)
-    if kind in ("hoi_nga", "tone_drop", "tone_dot"):
-        if tone_at is None:
-            if kind != "tone_dot":
-                return None
-            vowels = [i for i, b in enumerate(bases) if b in _VOWELS]
-            if not vowels:
-                return None
-            letters[vowels[0]].append(_NANG)
-            return _unletters(letters)
-        group = letters[tone_at]
-        tone = next(m for m in group[1:] if m in _TONE_MARKS)
-        if kind == "hoi_nga":
-            if tone not in (_HOI, _NGA):
-                return None
-            group[group.index(tone)] = _NGA if tone == _HOI else _HOI
-        elif kind == "tone_drop":
-            group.remove(tone)
+    if tone_at is None:
+        if kind != "tone_dot":
+            return None
+        vowels = [i for i, b in enumerate(bases) if b in _VOWELS]
+        if not vowels:
+            return None
+        letters[vowels[0]].append(_NANG)
+        return _unletters(letters)
+    group = letters[tone_at]
+    tone = next(m for m in group[1:] if m in _TONE_MARKS)
+    if kind == "hoi_nga":
+        if tone not in (_HOI, _NGA):
+            return None
+        group[group.index(tone)] = _NGA if tone == _HOI else _HOI
+    elif kind == "tone_drop":
+        group.remove(tone)
+    else:
+        if tone not in (_NANG, _SAC):
+            return None
+        group[group.index(tone)] = _SAC if tone == _NANG else _NANG
+    return _unletters(letters)
+
+
+def _vowel_mark_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A vowel mark lost or swapped (ă/â, ô/ơ), or one added to a plain vowel."""
+    marked = [i for i, g in enumerate(letters) if any(m in (_CIRCUMFLEX, _BREVE, _HORN) for m in g)]
+    if marked:
+        group = letters[rng.choice(marked)]
+        mark = next(m for m in group[1:] if m in (_CIRCUMFLEX, _BREVE, _HORN))
+        swap = {_CIRCUMFLEX: _BREVE, _BREVE: _CIRCUMFLEX} if group[0] == "a" else {}
+        swap |= {_CIRCUMFLEX: _HORN, _HORN: _CIRCUMFLEX} if group[0] == "o" else {}
+        if swap and rng.random() < 0.4:
+            group[group.index(mark)] = swap[mark]
         else:
-            if tone not in (_NANG, _SAC):
+            group.remove(mark)
+        return _unletters(letters)
+    plain = [i for i, b in enumerate(bases) if b in "aeou"]
+    if not plain:
+        return None
+    group = letters[rng.choice(plain)]
+    group.insert(1, _HORN if group[0] == "u" else _CIRCUMFLEX)
+    return _unletters(letters)
+
+
+def _d_stroke_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """đ written d, or d written đ."""
+    if bases.startswith("đ"):
+        letters[0][0] = "d"
+    elif bases.startswith("d") and not bases.startswith("di"):
+        letters[0][0] = "đ"
+    else:
+        return None
+    return _unletters(letters)
+
+
+def _onset_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A dialect's onset for another (gi/d/r, tr/ch, ...)."""
+    for onset, replacements in _ONSETS:
+        if bases.startswith(onset):
+            rest = letters[len(onset) :]
+            if not replacements or not rest or rest[0][0] not in _VOWELS:
                 return None
-            group[group.index(tone)] = _SAC if tone == _NANG else _NANG
+            if any(len(g) > 1 for g in letters[: len(onset)]):
+                return None  # a mark on the onset's i (gì): not an onset change
+            return rng.choice(replacements) + _unletters(rest)
+    return None
+
+
+def _coda_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A southern coda: -ng/-n, -t/-c confused."""
+    if bases.endswith("ng") and len(bases) > 3:
+        return _unletters(letters[:-1])
+    if bases.endswith("n") and not bases.endswith(("nh", "ng")) and len(bases) > 2:
+        return _unletters(letters) + "g"
+    if bases.endswith("t") and len(bases) > 2:
+        return _unletters(letters[:-1]) + "c"
+    if bases.endswith("c") and not bases.endswith("ch") and len(bases) > 2:
+        return _unletters(letters[:-1]) + "t"
+    return None
+
+
+def _i_y_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A final i written y, or y written i."""
+    if len(bases) >= 2 and bases[-2] not in _VOWELS and bases[-1] in "iy":
+        letters[-1][0] = "y" if bases[-1] == "i" else "i"
         return _unletters(letters)
-    if kind == "vowel_mark":
-        marked = [
-            i for i, g in enumerate(letters) if any(m in (_CIRCUMFLEX, _BREVE, _HORN) for m in g)
-        ]
-        if marked:
-            group = letters[rng.choice(marked)]
-            mark = next(m for m in group[1:] if m in (_CIRCUMFLEX, _BREVE, _HORN))
-            swap = {_CIRCUMFLEX: _BREVE, _BREVE: _CIRCUMFLEX} if group[0] == "a" else {}
-            swap |= {_CIRCUMFLEX: _HORN, _HORN: _CIRCUMFLEX} if group[0] == "o" else {}
-            if swap and rng.random() < 0.4:
-                group[group.index(mark)] = swap[mark]
-            else:
-                group.remove(mark)
-            return _unletters(letters)
-        plain = [i for i, b in enumerate(bases) if b in "aeou"]
-        if not plain:
-            return None
-        group = letters[rng.choice(plain)]
-        group.insert(1, _HORN if group[0] == "u" else _CIRCUMFLEX)
-        return _unletters(letters)
-    if kind == "d_stroke":
-        if bases.startswith("đ"):
-            letters[0][0] = "d"
-        elif bases.startswith("d") and not bases.startswith("di"):
-            letters[0][0] = "đ"
-        else:
-            return None
-        return _unletters(letters)
-    if kind == "onset":
-        for onset, replacements in _ONSETS:
-            if bases.startswith(onset):
-                rest = letters[len(onset) :]
-                if not replacements or not rest or rest[0][0] not in _VOWELS:
-                    return None
-                if any(len(g) > 1 for g in letters[: len(onset)]):
-                    return None  # a mark on the onset's i (gì): not an onset change
-                return rng.choice(replacements) + _unletters(rest)
+    return None
+
+
+def _drop_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A letter left out (never the first)."""
+    if len(letters) < 3:
         return None
-    if kind == "coda":
-        if bases.endswith("ng") and len(bases) > 3:
-            return _unletters(letters[:-1])
-        if bases.endswith("n") and not bases.endswith(("nh", "ng")) and len(bases) > 2:
-            return _unletters(letters) + "g"
-        if bases.endswith("t") and len(bases) > 2:
-            return _unletters(letters[:-1]) + "c"
-        if bases.endswith("c") and not bases.endswith("ch") and len(bases) > 2:
-            return _unletters(letters[:-1]) + "t"
-        return None
-    if kind == "i_y":
-        if len(bases) >= 2 and bases[-2] not in _VOWELS and bases[-1] in "iy":
-            letters[-1][0] = "y" if bases[-1] == "i" else "i"
-            return _unletters(letters)
-        return None
-    if kind == "drop":
-        if len(letters) < 3:
-            return None
-        del letters[rng.randrange(1, len(letters))]
-        return _unletters(letters)
-    if kind == "double":
-        i = rng.randrange(len(letters))
-        letters.insert(i, [letters[i][0]])
-        return _unletters(letters)
-    # hand: u <-> n in handwriting
+    del letters[rng.randrange(1, len(letters))]
+    return _unletters(letters)
+
+
+def _double_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """A letter typed twice."""
+    i = rng.randrange(len(letters))
+    letters.insert(i, [letters[i][0]])
+    return _unletters(letters)
+
+
+def _hand_typo(kind: str, letters: Letters, bases: str, rng: random.Random) -> str | None:
+    """u read as n, or n as u, in handwriting."""
     spots = [i for i, g in enumerate(letters) if g[0] in "un" and len(g) == 1]
     if not spots:
         return None
     i = rng.choice(spots)
     letters[i][0] = "n" if letters[i][0] == "u" else "u"
     return _unletters(letters)
+
+
+_TYPOS: dict[str, Callable[[str, Letters, str, random.Random], str | None]] = {
+    "hoi_nga": _tone_typo,
+    "tone_drop": _tone_typo,
+    "tone_dot": _tone_typo,
+    "vowel_mark": _vowel_mark_typo,
+    "d_stroke": _d_stroke_typo,
+    "onset": _onset_typo,
+    "coda": _coda_typo,
+    "i_y": _i_y_typo,
+    "drop": _drop_typo,
+    "double": _double_typo,
+    "hand": _hand_typo,
+}
 
 
 def _whitespace(name: str, rng: random.Random) -> str:
