@@ -297,6 +297,25 @@ def parse_pin(
             f"A personal identification number has 12 digits; this one has {len(digits)}.{hint}",
         )
 
+    place, place_name, abroad = _place_of(digits)
+    if abroad:
+        warnings.append("abroad_code_unverified")
+
+    sex, birth_year = _sex_and_birth_year(digits, today or date.today())
+
+    return PinInfo(
+        number=digits,
+        place_code=place,
+        place_name=place_name,
+        abroad=abroad,
+        sex=sex,
+        birth_year=birth_year,
+        warnings=tuple(warnings),
+    )
+
+
+def _place_of(digits: str) -> tuple[str, str | None, bool]:
+    """(place code, province name or None, a country code of birth abroad)."""
     place = digits[:3]
     place_name = PIN_PLACES.get(place)
     abroad = place_name is None and int(place) in COUNTRY_CODE_RANGE
@@ -306,10 +325,11 @@ def parse_pin(
             f"The first three digits ({place}) are neither a province code nor a country code "
             "of birth registration. Check the number against the card.",
         )
-    if abroad:
-        warnings.append("abroad_code_unverified")
+    return place, place_name, abroad
 
-    today = today or date.today()
+
+def _sex_and_birth_year(digits: str, today: date) -> tuple[int, int]:
+    """What the fourth to sixth digits say, refused when it lies in the future."""
     century, sex = _century_and_sex(int(digits[3]))
     birth_year = century + int(digits[4:6])
     if century > today.year:
@@ -324,16 +344,7 @@ def parse_pin(
             f"This number gives {birth_year} as the year of birth, which is in the future. "
             "Check the number against the card.",
         )
-
-    return PinInfo(
-        number=digits,
-        place_code=place,
-        place_name=place_name,
-        abroad=abroad,
-        sex=sex,
-        birth_year=birth_year,
-        warnings=tuple(warnings),
-    )
+    return sex, birth_year
 
 
 def cross_check(
