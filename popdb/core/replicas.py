@@ -251,8 +251,8 @@ def read_on_replica(settings: Settings, primary: Session, read: Callable[[Sessio
     if chosen is not None:
         try:
             with Session(replica_engine(chosen.url), expire_on_commit=False) as session:
-                result = read(session)
-                session.rollback()  # a read: nothing to commit, end the snapshot
+                result = read(session)  # closing ends the read-only snapshot; unlike a
+                # rollback it leaves the loaded objects' attributes readable
             served["replica"] += 1
             return result
         except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
