@@ -16,6 +16,10 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+
+from popdb.core import replicas
+from popdb.core.settings import Settings
 
 REQUESTS = Counter(
     "popdb_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -42,7 +46,36 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def render() -> Response:
+def _replica_gauges(settings: Settings) -> bytes:
+    """popdb_replica_lag_seconds and popdb_replica_up per replica, as this process last
+    measured them (popdb/core/replicas.py); nothing when no replica is configured. Computed
+    at scrape time, so they need no multiprocess files."""
+    if not replicas.configured(settings):
+        return b""
+    states = replicas.router(settings).states()
+    lag = GaugeMetricFamily(
+        "popdb_replica_lag_seconds",
+        "How far a read replica is behind the primary",
+        labels=["replica"],
+    )
+    up = GaugeMetricFamily("popdb_replica_up",
+                           "1 when reads may use the replica (healthy and within the lag limit)",
+                           labels=["replica"])  # fmt: skip
+    limit = replicas.router(settings).max_lag_s
+    for s in states:
+        lag.add_metric([s.name], s.lag_s if s.lag_s is not None else float("nan"))
+        up.add_metric([s.name], 1.0 if s.usable(limit) else 0.0)
+
+    class _Once:
+        def collect(self) -> list[GaugeMetricFamily]:
+            return [lag, up]
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Once())
+    return generate_latest(registry)
+
+
+def render(settings: Settings | None = None) -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
@@ -51,4 +84,6 @@ def render() -> Response:
         from prometheus_client import REGISTRY
 
         payload = generate_latest(REGISTRY)
+    if settings is not None:
+        payload += _replica_gauges(settings)
     return Response(payload, mimetype=CONTENT_TYPE_LATEST)

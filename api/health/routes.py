@@ -10,6 +10,7 @@ from api import metrics
 from api.auth import public
 from api.db import get_session
 from api.error_responses import error_response
+from popdb.core import replicas
 from popdb.ops import migrate
 
 blp = Blueprint("health", __name__)
@@ -37,11 +38,18 @@ def readyz() -> ResponseReturnValue:
         return error_response(
             503, "not_ready", f"The schema is at {revision}, not at head {head}: run migrations."
         )
-    return {"status": "ready", "database": "ok", "revision": revision}
+    out = {"status": "ready", "database": "ok", "revision": revision}
+    # Replicas are optional: one lagging or down is skipped (reads go to the primary), so it
+    # is reported here but never makes the service unready.
+    settings = current_app.config["POPDB_SETTINGS"]
+    if replicas.configured(settings):
+        out["replicas"] = replicas.status(settings)
+        out["replica_max_lag_s"] = settings.replica_max_lag_s
+    return out
 
 
 @blp.get("/metrics")
 @public
 def prometheus() -> ResponseReturnValue:
     """Prometheus metrics."""
-    return metrics.render()
+    return metrics.render(current_app.config["POPDB_SETTINGS"])

@@ -8,8 +8,8 @@ answer (the audit event is the last write before the commit).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import abort, current_app, g, request
 from flask.typing import ResponseReturnValue
@@ -30,7 +30,7 @@ from api.identity.schemas import (
     VerifyBatchSchema,
     VerifySchema,
 )
-from popdb.core import audit
+from popdb.core import audit, replicas
 from popdb.core.errors import InvalidInput
 from popdb.core.models import ApiClient
 from popdb.core.settings import Settings
@@ -38,6 +38,7 @@ from popdb.identity import answers as identity
 from popdb.identity import usage
 from popdb.identity.policy import Policy
 
+T = TypeVar("T")
 _OFFICER = re.compile(r"^[A-Za-z0-9._:@-]{1,64}$")
 _PIN = re.compile(r"^[0-9]{12}$")
 
@@ -89,6 +90,19 @@ def _limits() -> None:
             "X-Officer-Id must be 1-64 letters, digits or . _ : @ -",
             errors={"X-Officer-Id": ["invalid"]},
         )
+
+
+# --- READ REPLICA WIRING (issue 19; popdb/core/replicas.py) ----------------------------------
+# The one place agency reads reach a replica. Each call site below passes its read-only
+# person resolution as `read`; the rate count, the enumeration probe and the audit append
+# stay on the primary session (`get_session()`), which commits before the answer is sent,
+# so no answer leaves without its audit row committed on the primary. With no replica
+# configured, `read` runs on the primary session, exactly as before.
+def _read(read: Callable[[Session], T]) -> T:
+    return replicas.read_on_replica(_settings(), get_session(), read)
+
+
+# --- END READ REPLICA WIRING -------------------------------------------------------------------
 
 
 def _start(operation: str, args: dict[str, Any]) -> tuple[ApiClient, Policy]:
@@ -161,7 +175,7 @@ def verify(args: dict[str, Any]) -> ResponseReturnValue:
     number = args["personal_id_number"]
     claims = identity.claims_of(args)
     session = get_session()
-    verdict = identity.verify(session, policy, number, claims)
+    verdict = _read(lambda read: identity.verify(read, policy, number, claims))  # replica
     _probe(session, client, 0 if verdict.match else 1, args)
     _record(
         session, client, policy, "identity.verify",
@@ -183,7 +197,7 @@ def verify_batch(args: dict[str, Any]) -> ResponseReturnValue:
     for item in args["items"]:
         identity.claims_of(item)  # every item compares something, or the batch is refused
     session = get_session()
-    verdicts = identity.verify_batch(session, policy, args["items"])
+    verdicts = _read(lambda read: identity.verify_batch(read, policy, args["items"]))
     _probe(session, client, sum(not v.match for v in verdicts), args)
     context = _context(args)
     audit.record_many(
@@ -230,7 +244,7 @@ def lookup(args: dict[str, Any], personal_id_number: str) -> ResponseReturnValue
             errors={"personal_id_number": ["12 digits"]},
         )
     session = get_session()
-    person = identity.resolve(session, personal_id_number)
+    person = _read(lambda read: identity.resolve(read, personal_id_number))  # replica
     found = person is not None
     values = identity.lookup_fields(person, policy) if person is not None else {}
     _probe(session, client, 0 if found else 1, args)

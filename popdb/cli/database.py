@@ -78,3 +78,59 @@ def db_upgrade(ctx: click.Context) -> None:
 
     engine = prepare_database(settings_of(ctx))
     emit({"revision": migrate.current_revision(engine)})
+
+
+# --- read replicas (popdb/ops/replicas.py, docs/operations.md "Replicas and failover") ------
+
+
+@db_group.group("replica")
+def replica_group() -> None:
+    """Hot standbys of the embedded server: start, stop, status, promote (opt-in)."""
+
+
+@replica_group.command("start")
+@click.option("--name", default="r1", show_default=True, help="replica name (a-z, 0-9, _)")
+@click.option("--sync", "synchronous", is_flag=True,
+              help="the primary's commits wait for this replica (no loss on failover)")  # fmt: skip
+@click.pass_context
+def replica_start(ctx: click.Context, name: str, synchronous: bool) -> None:
+    """Make (pg_basebackup, first time) and start a replica; agency reads then use it."""
+    from popdb.ops import replicas
+
+    emit(replicas.start(settings_of(ctx), name, synchronous=synchronous))
+
+
+@replica_group.command("stop")
+@click.option("--name", default="r1", show_default=True)
+@click.option("--remove", is_flag=True, help="also delete its copy and replication slot")
+@click.pass_context
+def replica_stop(ctx: click.Context, name: str, remove: bool) -> None:
+    """Stop a replica (reads go back to the primary)."""
+    from popdb.ops import replicas
+
+    emit(replicas.stop(settings_of(ctx), name, remove=remove))
+
+
+@replica_group.command("status")
+@click.pass_context
+def replica_status(ctx: click.Context) -> None:
+    """Each replica: running, streaming, lag as the router measures it."""
+    from popdb.core import replicas as routing
+    from popdb.ops import replicas
+
+    settings = settings_of(ctx)
+    out: dict[str, Any] = {"max_lag_s": settings.replica_max_lag_s,
+                           "routing": routing.status(settings)}  # fmt: skip
+    if not settings.database_url:
+        out["embedded"] = replicas.status(settings)
+    emit(out)
+
+
+@replica_group.command("promote")
+@click.option("--name", default="r1", show_default=True)
+@click.pass_context
+def replica_promote(ctx: click.Context, name: str) -> None:
+    """After the primary died: make the replica a primary (see docs/operations.md)."""
+    from popdb.ops import replicas
+
+    emit(replicas.promote(settings_of(ctx), name))

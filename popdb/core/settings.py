@@ -19,6 +19,19 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. `DATABASE_URL` unset means the embedded server under `home`."""
@@ -40,6 +53,13 @@ class Settings:
     enumeration_window_seconds: int = 600
     enumeration_flag_misses: int = 50
     enumeration_block_misses: int = 200
+    #: read replicas (popdb/core/replicas.py): DATABASE_REPLICA_URLS, comma-separated, names
+    #: replicas of an external server (the embedded server's are found under home/replicas);
+    #: a replica further behind than POPDB_REPLICA_MAX_LAG_S is skipped; lag is measured at
+    #: most every POPDB_REPLICA_CHECK_S.
+    database_replica_urls: tuple[str, ...] = ()
+    replica_max_lag_s: float = 5.0
+    replica_check_s: float = 1.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +80,12 @@ class Settings:
             enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
             enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
             enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
+            database_replica_urls=tuple(
+                u.strip() for u in os.environ.get("DATABASE_REPLICA_URLS", "").split(",")
+                if u.strip()
+            ),
+            replica_max_lag_s=_float("POPDB_REPLICA_MAX_LAG_S", 5.0),
+            replica_check_s=_float("POPDB_REPLICA_CHECK_S", 1.0),
         )
 
     @property
