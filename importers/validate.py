@@ -684,11 +684,12 @@ class BulkValidator:
     far less work per row than a dict, a record and formatted values for each. Cells that
     are mostly unique per row skip the memo: personal ID numbers that are 12 plain digits
     (their check depends only on the first six, memoised as a prefix), phone numbers of 10
-    plain digits and free text (addresses, parents' names) that `clean` leaves as it is and
-    is not too long (all kept as they are). A field whose other cells still prove mostly
-    distinct stops being remembered (`MEMO_SAMPLE`): files from outside have distinct names
-    and addresses on nearly every row, where our own files repeat a few thousand. The result
-    is the row-at-a-time one (tested).
+    plain digits (both kept as they are). A field whose cells prove mostly distinct stops
+    being remembered (`MEMO_SAMPLE`): files from outside have distinct names, addresses and
+    old ID numbers on nearly every row, where our own files repeat a few thousand; free text
+    of such a field (addresses, parents' names) that `clean` leaves as it is, and not too
+    long, is then kept as it is without a lookup. The result is the row-at-a-time one
+    (tested).
     """
 
     def __init__(self, validator: RowValidator, plan: CellPlan) -> None:
@@ -736,7 +737,8 @@ class BulkValidator:
                 entries = self._pins(index, cells, memo, values)
             else:
                 get, miss = memo.get, partial(self._miss, index, cells, memo)
-                if name in _FREE_TEXT_FIELDS:  # text `clean` leaves as it is, short enough
+                if name in _FREE_TEXT_FIELDS and not self._storing[index]:
+                    # mostly distinct: text `clean` leaves as it is, short enough, is kept
                     limit = MAX_LENGTH["address" if name in _ADDRESS_FIELDS else "name"]
                     entries = [
                         (copy_text(v), None, ()) if v and len(v) <= limit and clean(v) == v
