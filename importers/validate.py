@@ -753,8 +753,12 @@ class BulkValidator:
                     ]  # fmt: skip
                 else:
                     entries = [get(v) or miss(v) for v in values]
-            # cells looked up in the memo: those not taken as they are (no typed items)
-            self._tried[index][0] += len(entries) - list(map(_ITEMS, entries)).count(None)
+            # cells looked up in the memo: those not taken as they are (no typed items), and
+            # not empty (an empty cell is one entry that every row may repeat)
+            self._tried[index][0] += (
+                len(entries) - list(map(_ITEMS, entries)).count(None)
+                - values.count(None) - values.count("")
+            )  # fmt: skip
             column = list(map(_TEXT, entries))
             texts.append(column)
             if name == _PIN:
@@ -814,7 +818,7 @@ class BulkValidator:
         return entry
 
     def _miss(self, index: int, cells: FieldCells, memo: dict[Any, _Entry], value: Any) -> _Entry:
-        self._tried[index][1] += 1
+        self._tried[index][1] += bool(value)
         fv = cells.field_value(value)
         if fv is None:
             entry = _Entry("\t".join([NULL] * len(self.validator._owned[index])), {}, ())
