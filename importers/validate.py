@@ -23,6 +23,7 @@ from importers.mapping import CellPlan, FieldCells
 from popdb.core import codes, pin
 from popdb.core.dates import DateError, parse_date
 from popdb.core.text import (
+    COMPOUND_SURNAMES,
     canonical,
     clean,
     fold,
@@ -59,6 +60,12 @@ _COMMUNE_FIELDS = ("permanent_commune_code", "current_commune_code")
 _PLACE_CODE_FIELDS = ("birth_registration_code", "hometown_code")
 #: Distinct cells remembered per batch before the memo starts afresh (bounds memory).
 MEMO_SIZE = 200_000
+#: The bulk path stops remembering a field's cells once this many of them have been looked
+#: up and more than `MEMO_MISS_RATE` of those were new: names, addresses and numbers of a file
+#: from outside are mostly distinct, and remembering them only fills the memos (which then
+#: start afresh, forgetting the dates and codes that do repeat) and memory.
+MEMO_SAMPLE = 20_000
+MEMO_MISS_RATE = 0.75
 _CODED: dict[str, tuple[str, Callable[[str | None], codes.Coded | None]]] = {
     "sex": ("sex", codes.sex),
     "ethnicity": ("ethnicity_code", codes.ethnicity),
@@ -137,14 +144,32 @@ class RowResult:
     rejected: bool = False
 
 
-# Cached per distinct value: names, places and codes repeat heavily across a commune's rows.
+# Cached per distinct *word*, not per name: a file from outside has few distinct words but
+# mostly distinct full names (a cache keyed by the whole name misses on nearly every row).
 _canonical = lru_cache(maxsize=200_000)(canonical)
 _fold = lru_cache(maxsize=200_000)(fold)
-_legacy = lru_cache(maxsize=200_000)(looks_like_legacy_encoding)
+_legacy_word = lru_cache(maxsize=200_000)(looks_like_legacy_encoding)
+#: Canonical keys of the words of compound surnames: a name with none of them is split at
+#: its first (or last) word, whatever `split_name` would otherwise look up.
+_COMPOUND_WORDS = frozenset(
+    word for name in COMPOUND_SURNAMES for word in (canonical(name) or "").split(" ")
+)
 
 
-@lru_cache(maxsize=200_000)
+def _legacy(text: str) -> bool:
+    """`looks_like_legacy_encoding`, word by word (it decides per word of the NFC text, and
+    NFC never joins or splits whitespace-separated words); ASCII text never is."""
+    return not text.isascii() and any(map(_legacy_word, text.split()))
+
+
 def _split(full: str, order: str) -> tuple[str | None, str | None, str | None]:
+    """`split_name`, with the canonical key of each word from the per-word cache: a name none
+    of whose words is part of a compound surname has a one-word family name."""
+    tokens = (clean(full) or "").split(" ")
+    if len(tokens) > 1 and not any(_canonical(t) in _COMPOUND_WORDS for t in tokens):
+        if order == "family_first":
+            return tokens[0], " ".join(tokens[1:-1]) or None, tokens[-1]
+        return tokens[-1], " ".join(tokens[1:-1]) or None, tokens[0]
     parts = split_name(full, order=order)  # type: ignore[arg-type]
     return parts.family, parts.middle, parts.given
 
@@ -202,6 +227,7 @@ class RowValidator:
             ("email", self._email),
         ]
         self._owned = [_owned(n) for n, _ in self._checks]
+        self._owned_sets = [frozenset(o) for o in self._owned]
         self._memo: dict[tuple[str, FieldValue], _Entry] = {}
         self._memo_size = 0  # entries in every memo of this validator together
 
@@ -222,6 +248,7 @@ class RowValidator:
             key = (name, fv)
             done = memo.get(key)
             if done is None:
+                self._grow()
                 done = memo[key] = self._compute(i, fv)
             record.update(done.items)
             issues.extend(done.issues)
@@ -238,15 +265,14 @@ class RowValidator:
         return result
 
     def _compute(self, index: int, fv: FieldValue) -> _Entry:
-        """Run check `index` on one cell; the result is memoised by the caller."""
-        self._grow()
+        """Run check `index` on one cell; the caller memoises the result (or not)."""
         name, check = self._checks[index]
         found: dict[str, Any] = {}
         problems: list[Issue] = []
         check(fv, found, problems)
         side = found.pop("_pin", None) if name == _PIN else found.get(_SIDE.get(name, ""))
         owned = self._owned[index]
-        assert found.keys() <= set(owned), (name, found)
+        assert found.keys() <= self._owned_sets[index], (name, found)
         return _Entry("\t".join([copy_text(found.get(c)) for c in owned]), found,
                       tuple(problems), side)  # fmt: skip
 
@@ -655,10 +681,15 @@ class BulkValidator:
 
     Each field's cells are looked up in a memo per field, in one list comprehension per
     column, and each row's typed columns are joined from the memo entries' ready COPY text:
-    far less work per row than a dict, a record and formatted values for each. Two kinds of
-    cell are unique per row and skip the memo: personal ID numbers that are 12 plain digits
-    (their check depends only on the first six, memoised as a prefix) and phone numbers of 10
-    plain digits (always kept as they are). The result is the row-at-a-time one (tested).
+    far less work per row than a dict, a record and formatted values for each. Cells that
+    are mostly unique per row skip the memo: personal ID numbers that are 12 plain digits
+    (their check depends only on the first six, memoised as a prefix), phone numbers of 10
+    plain digits (both kept as they are). A field whose cells prove mostly distinct stops
+    being remembered (`MEMO_SAMPLE`): files from outside have distinct names, addresses and
+    old ID numbers on nearly every row, where our own files repeat a few thousand; free text
+    of such a field (addresses, parents' names) that `clean` leaves as it is, and not too
+    long, is then kept as it is without a lookup. The result is the row-at-a-time one
+    (tested).
     """
 
     def __init__(self, validator: RowValidator, plan: CellPlan) -> None:
@@ -680,6 +711,11 @@ class BulkValidator:
         self.columns: tuple[str, ...] = (*columns, *absent)
         self._absent_text = "\t".join([NULL] * len(absent))
         self._rejected_text = "\t".join([NULL] * len(self.columns))
+        #: per check index (-1: the names): [cells looked up, cells not found], and whether
+        #: new cells are still remembered (see MEMO_SAMPLE)
+        self._tried: dict[int, list[int]] = {i: [0, 0] for i, *_ in self._present}
+        self._tried[-1] = [0, 0]
+        self._storing: dict[int, bool] = dict.fromkeys(self._tried, True)
         self._pin_prefixes: dict[str, Any] = {}  # 6 digits -> PinInfo, or None: not clean
         self._cross: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
         v._bulk_memos += [self._names_memo, self._pin_prefixes, self._cross]
@@ -701,7 +737,15 @@ class BulkValidator:
                 entries = self._pins(index, cells, memo, values)
             else:
                 get, miss = memo.get, partial(self._miss, index, cells, memo)
-                if name == "phone":
+                if name in _FREE_TEXT_FIELDS and not self._storing[index]:
+                    # mostly distinct: text `clean` leaves as it is, short enough, is kept
+                    limit = MAX_LENGTH["address" if name in _ADDRESS_FIELDS else "name"]
+                    entries = [
+                        (copy_text(v), None, ()) if v and len(v) <= limit and clean(v) == v
+                        else get(v) or miss(v)
+                        for v in values
+                    ]  # fmt: skip
+                elif name == "phone":
                     entries = [
                         (v, None, ()) if v and len(v) == 10 and v.isascii() and v.isdigit()
                         else get(v) or miss(v)
@@ -709,6 +753,12 @@ class BulkValidator:
                     ]  # fmt: skip
                 else:
                     entries = [get(v) or miss(v) for v in values]
+            # cells looked up in the memo: those not taken as they are (no typed items), and
+            # not empty (an empty cell is one entry that every row may repeat)
+            self._tried[index][0] += (
+                len(entries) - list(map(_ITEMS, entries)).count(None)
+                - values.count(None) - values.count("")
+            )  # fmt: skip
             column = list(map(_TEXT, entries))
             texts.append(column)
             if name == _PIN:
@@ -717,6 +767,7 @@ class BulkValidator:
                 issues.setdefault(i, []).extend(entries[i][2])
             if name in _SIDE:
                 sides[name] = list(map(_SIDE_OF, entries))
+            self._review(index, memo)
         if _PIN in sides:
             self._cross_check(sides, pin_texts, issues)
         if self._absent_text:
@@ -734,10 +785,22 @@ class BulkValidator:
         else:
             keys = list(zip(*(c.values(rows) for c in cells), strict=True))
         get, miss = self._names_memo.get, self._name_miss
-        return [get(k) or miss(k) for k in keys]
+        self._tried[-1][0] += len(keys)
+        found = [get(k) or miss(k) for k in keys]
+        self._review(-1, self._names_memo)
+        return found
+
+    def _review(self, index: int, memo: dict[Any, Any]) -> None:
+        """Stop remembering new cells of a field that has proved mostly distinct (and forget
+        those it holds): looking them up costs little, keeping them is what costs."""
+        looked_up, missed = self._tried[index]
+        mostly_new = missed > MEMO_MISS_RATE * looked_up
+        if self._storing[index] and looked_up >= MEMO_SAMPLE and mostly_new:
+            self._storing[index] = False
+            memo.clear()
 
     def _name_miss(self, key: Any) -> _NameEntry:
-        self.validator._grow()
+        self._tried[-1][1] += 1
         values = (key,) if len(self._names_cells) == 1 else key
         mapped = {}
         for cells, value in zip(self._names_cells, values, strict=True):
@@ -748,17 +811,22 @@ class BulkValidator:
         issues: list[Issue] = []
         named = self.validator._names(mapped.get, record, issues)
         text = "\t".join([copy_text(record.get(c)) for c in NAME_COLUMNS])
-        entry = self._names_memo[key] = _NameEntry(text, tuple(issues), not named)
+        entry = _NameEntry(text, tuple(issues), not named)
+        if self._storing[-1]:
+            self.validator._grow()
+            self._names_memo[key] = entry
         return entry
 
     def _miss(self, index: int, cells: FieldCells, memo: dict[Any, _Entry], value: Any) -> _Entry:
+        self._tried[index][1] += bool(value)
         fv = cells.field_value(value)
         if fv is None:
-            self.validator._grow()
             entry = _Entry("\t".join([NULL] * len(self.validator._owned[index])), {}, ())
         else:
             entry = self.validator._compute(index, fv)
-        memo[value] = entry
+        if self._storing[index] or fv is None:
+            self.validator._grow()
+            memo[value] = entry
         return entry
 
     def _pins(
@@ -773,6 +841,7 @@ class BulkValidator:
             if v and len(v) == 12 and v.isascii() and v.isdigit():
                 info = prefixes.get(v[:6], False)
                 if info is False:
+                    self.validator._grow()
                     entry = self.validator._compute(index, cells.field_value(v))  # type: ignore[arg-type]
                     info = prefixes[v[:6]] = None if entry.issues else entry.side
                 if info is not None:
@@ -806,4 +875,4 @@ class BulkValidator:
 
 
 _NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name")
-_TEXT, _SIDE_OF = itemgetter(0), itemgetter(3)
+_TEXT, _ITEMS, _SIDE_OF = itemgetter(0), itemgetter(1), itemgetter(3)

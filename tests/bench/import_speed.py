@@ -16,6 +16,7 @@ once, and PSS, which shares them out), the load of the machine before the run, a
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -31,9 +32,10 @@ import sqlalchemy as sa
 
 from popdb.core import embedded, reference
 from popdb.ops import migrate
+from tests.bench import commune_file
 from tests.bench.cpu import tree, tree_cpu_seconds
 from tests.conftest import TEST_HOME, _fresh_database
-from tests.support.dc01 import HEADERS, fake_rows, write_csv
+from tests.support.dc01 import fake_rows, write_csv
 
 
 def machine() -> dict[str, object]:
@@ -86,7 +88,9 @@ class TreeMemory(threading.Thread):
 
 
 def raw_copy_seconds(engine: sa.Engine, path: Path) -> float:
-    columns = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        width = len(next(csv.reader(f)))
+    columns = ", ".join(f"c{i} text" for i in range(width))
     with engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE bench_raw ({columns})")
     raw = engine.raw_connection()
@@ -107,6 +111,15 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, help="a file kept by an earlier --keep run (its rows "
                         "counted, not generated again)")  # fmt: skip
     parser.add_argument("--workers", type=int, help="import worker processes (default: cores)")
+    parser.add_argument(
+        "--layout",
+        choices=("dc01", "commune"),
+        default="dc01",
+        help="dc01: our own form (tests/support/dc01.py); commune: a commune's "
+        "own layout with a mapping profile (tests/bench/commune_file.py)",
+    )
+    parser.add_argument("--mapping", type=Path, help="mapping profile for --csv (default: the "
+                        "file's .json beside it, if any)")  # fmt: skip
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="popdb-bench-"))
@@ -115,6 +128,12 @@ def main() -> None:
         with path.open("rb") as f:
             args.rows = sum(1 for _ in f) - 1  # generated rows hold no line breaks
         args.keep = True
+        if args.mapping is None and path.with_suffix(".json").exists():
+            args.mapping = path.with_suffix(".json")
+    elif args.layout == "commune":
+        path = workdir / "commune.csv"
+        print(f"generating {args.rows:,} commune-layout rows in {path} …", file=sys.stderr)
+        args.mapping = commune_file.write(path, args.rows)
     else:
         path = workdir / "dc01.csv"
         print(f"generating {args.rows:,} DC01 rows in {path} …", file=sys.stderr)
@@ -144,7 +163,8 @@ def main() -> None:
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004",
-         "--report", str(workdir / "errors.csv")],
+         "--report", str(workdir / "errors.csv"),
+         *(["--mapping", str(args.mapping)] if args.mapping else [])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     memory = TreeMemory(process.pid)
@@ -191,6 +211,8 @@ def main() -> None:
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if not args.keep:
         path.unlink()
+        if args.layout == "commune":
+            path.with_suffix(".json").unlink()
 
 
 if __name__ == "__main__":

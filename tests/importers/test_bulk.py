@@ -16,6 +16,7 @@ import importers.loader as loader
 from importers.chunks import ChunkWork
 from importers.limits import Limits
 from importers.loader import COPY_COLUMNS, ROW_COLUMNS, issue_line, load
+from importers.mapping import MappingProfile
 from importers.parallel import OrderedPool
 from importers.readers import open_table
 from importers.recognise import resolve_profile
@@ -43,13 +44,15 @@ def validator(bound: Any) -> RowValidator:
     )
 
 
-def reference(path: Path, limits: Limits = NO_LIMITS) -> tuple[list[str], list[str]]:
+def reference(
+    path: Path, limits: Limits = NO_LIMITS, profile: MappingProfile | None = None
+) -> tuple[list[str], list[str]]:
     """What the importer did one row at a time: COPY lines and issue lines."""
     lines: list[str] = []
     issues: list[str] = []
     first_row_of: dict[str, int] = {}
     with open_table(path, limits=limits) as table:
-        bound = resolve_profile(table.header, None)
+        bound = resolve_profile(table.header, profile)
         v = validator(bound)
         for number, raw in table.rows:
             key = bound.source_key(raw)
@@ -70,6 +73,7 @@ def bulk(
     workers: int,
     chunk_rows: int,
     limits: Limits = NO_LIMITS,
+    profile: MappingProfile | None = None,
 ) -> tuple[list[str], list[str], list[int]]:
     """The bulk path's COPY lines (columns put in the reference's order), issue lines and
     progress reports."""
@@ -84,7 +88,7 @@ def bulk(
     monkeypatch.setattr(loader, "_copy", capture)
     progress: list[int] = []
     with open_table(path, limits=limits) as table:
-        bound = resolve_profile(table.header, None)
+        bound = resolve_profile(table.header, profile)
         work = ChunkWork(BATCH, table.parser, bound, validator(bound))  # type: ignore[arg-type]
         with OrderedPool(work, workers=workers) as pool:
             counts = load(
