@@ -9,10 +9,10 @@ from typing import Any
 
 from flask import current_app, g
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 
 from api.auth import allow, current_client
 from api.db import get_session
+from api.openapi import Blueprint
 from api.reviews.schemas import (
     DecisionResultSchema,
     DecisionSchema,

@@ -42,6 +42,7 @@ __all__ = [
     "nationality",
     "religion",
     "sex",
+    "sex_claim",
 ]
 
 
@@ -182,6 +183,26 @@ def sex(text: str | None) -> Coded | None:
             return Coded(n)
         return Coded(None, f'Sex "{raw}" is not a code (0 unknown, 1 male, 2 female).')
     return _resolve(_SEX, raw, "Sex", lambda c: f"{dict(SEXES)[c]} ({c})")[1]
+
+
+def sex_claim(value: object) -> int:
+    """Sex as a caller states it in a request (identity claims): the code 0, 1 or 2 (a number
+    or its digit), or a word `sex` reads without doubt, "Nam"/"Nữ" in any case, "nu" without
+    accents, "male"/"female". ValueError otherwise: a claim is never guessed, so a word whose
+    accents disagree with every reading ("Nứ") is refused rather than read loosely. Pure, for
+    every parser of identity input (marshmallow or not)."""
+    if isinstance(value, bool):
+        raise ValueError("sex is 0, 1, 2, or Nam / Nữ")
+    if isinstance(value, int):
+        if value in dict(SEXES):
+            return value
+        raise ValueError("sex is 0 (unknown), 1 (Nam, male) or 2 (Nữ, female)")
+    if not isinstance(value, str):
+        raise ValueError("sex is 0, 1, 2, or Nam / Nữ")
+    coded = sex(value)
+    if coded is None or coded.code is None or coded.warning is not None:
+        raise ValueError("sex is 0 (unknown), 1 (Nam, male) or 2 (Nữ, female)")
+    return int(coded.code)
 
 
 # --- marital status (QCVN 109: 0..3) --------------------------------------------------------
