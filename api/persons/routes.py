@@ -22,9 +22,8 @@ from api.persons.schemas import (
     UnmergeSchema,
 )
 from popdb.core import audit
-from popdb.registry import merges
+from popdb.registry import merges, search
 from popdb.registry import reads as person_reads
-from popdb.registry import search
 
 blp = Blueprint(
     "persons", __name__, url_prefix="/api/v1/persons",

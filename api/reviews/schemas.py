@@ -7,7 +7,9 @@ from marshmallow import Schema, fields, validate
 from popdb.registry.reviews import AWAITING_APPROVAL, DECISIONS, OPEN_FILTER, STATUSES
 
 
-class ReviewListArgsSchema(Schema):
+class ReviewExportArgsSchema(Schema):
+    """The queue's filters (the export takes these; the list adds its page)."""
+
     status = fields.String(
         validate=validate.OneOf([*STATUSES, AWAITING_APPROVAL, OPEN_FILTER]),
         metadata={"description": "only items in this status (`open`: pending, claimed or "
@@ -25,6 +27,9 @@ class ReviewListArgsSchema(Schema):
         validate=validate.Range(min=0, max=1),
         metadata={"description": "score band: below (exclusive; 1 includes 1)"},
     )
+
+
+class ReviewListArgsSchema(ReviewExportArgsSchema):
     after = fields.String(metadata={"description": "cursor: the `next` of the previous page"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 

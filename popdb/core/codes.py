@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from popdb.core.text import canonical, clean, fold
 
@@ -36,6 +36,7 @@ __all__ = [
     "SEXES",
     "Coded",
     "blood_group",
+    "code_name",
     "ethnicity",
     "household_relation",
     "marital_status",
@@ -825,3 +826,24 @@ def household_relation(text: str | None) -> Coded | None:
         "Relationship to the household head",
         lambda c: f"{_HOUSEHOLD_LABELS[c]} ({c})",
     )[1]
+
+
+# --- names of stored codes, for people to read ----------------------------------------------
+
+_NAMES: dict[str, dict[Any, str]] = {
+    "sex": dict(SEXES),
+    "marital_status": dict(MARITAL_STATUSES),
+    "ethnicity_code": _ETHNICITY_NAMES,
+    "religion_code": dict(RELIGIONS),
+    "blood_group": dict(BLOOD_GROUPS),
+}
+
+
+def code_name(field: str, code: object) -> str | None:
+    """The Vietnamese name of a stored code ("04" of `ethnicity_code` -> "Mường", 2 of `sex`
+    -> "Nữ"); None when the field has no code table or the code is not in it."""
+    table = _NAMES.get(field)
+    if table is None or code is None:
+        return None
+    return table.get(code)
+
