@@ -115,7 +115,9 @@ class DocPlugin(BasePlugin):
         for method, operation in (operations or {}).items():
             if method == "parameters" or not isinstance(operation, dict):
                 continue
-            responses = operation.setdefault("responses", {})
+            # flask-smorest keys some responses by int: one key per status, as a string
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             responses.pop("422", None)
             wanted = ["401", "403", "429"]
             if "requestBody" in operation or any(
@@ -126,8 +128,9 @@ class DocPlugin(BasePlugin):
                 wanted.append("413")
             for status in wanted:
                 responses.setdefault(status, COMMON_RESPONSES[status])
-            if "$ref" in responses.get("400", {}):  # flask-smorest's BAD_REQUEST: no example
-                responses["400"] = COMMON_RESPONSES["400"]
+            bad = responses.get("400")
+            if bad is not None and not (isinstance(bad, dict) and "content" in bad):
+                responses["400"] = COMMON_RESPONSES["400"]  # flask-smorest's, no example
             example = EXAMPLES.get((method.upper(), path or ""))
             if example is None:
                 continue
