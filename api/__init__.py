@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api import auth, error_responses, metrics
 from api import db as api_db
 from api.db import SessionFactory
+from api.openapi import DocPlugin
 from popdb.core import db
 from popdb.core.settings import Settings
 
@@ -34,6 +35,7 @@ def create_app(
     """Build the app. Tests pass `session_factory` to run each test in a rolled-back transaction."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # "Nguyễn", not "Nguy\u1ec5n"
     app.config.update(
         API_TITLE="popdb",
         API_VERSION="v1",
@@ -61,7 +63,8 @@ def create_app(
     metrics.init_app(app)
     auth.init_app(app)
 
-    api = _Api(app, spec_kwargs={"info": {"description": _DESCRIPTION}})
+    api = _Api(app, spec_kwargs={"info": {"description": _DESCRIPTION},
+                                 "extra_plugins": [DocPlugin()]})  # fmt: skip
     error_responses.init_app(app)  # after Api(): replaces flask-smorest's own error handler
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     app.extensions["popdb.api"] = api

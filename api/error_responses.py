@@ -14,12 +14,13 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
+from api.openapi import VALIDATION_CODE, VALIDATION_MESSAGE
 from popdb.core import errors as domain
 
 log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[domain.PopdbError], int] = {
-    domain.InvalidInput: 400,
+    domain.InvalidInput: 400,  # code VALIDATION_CODE, like webargs' refusals
     domain.Forbidden: 403,
     domain.NotFound: 404,
     domain.Conflict: 409,
@@ -60,17 +61,17 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         data = getattr(exc, "data", None)  # webargs / flask-smorest validation details
         errors = data["messages"] if isinstance(data, dict) and "messages" in data else {}
-        message = (
-            "The request is not valid: see `errors` for each field."
-            if status == 422 or (status == 400 and errors)
-            else (exc.description or exc.name)
-        )
-        response, code = error_response(status, _http_code(exc), message, errors)
+        code = _http_code(exc)
+        message = exc.description or exc.name
+        if status in (400, 422):  # bad input, whoever refused it: one status, one code
+            status, code = 400, VALIDATION_CODE
+            message = VALIDATION_MESSAGE if errors else message
+        response, status = error_response(status, code, message, errors)
         for header in ("Allow", "Retry-After", "WWW-Authenticate"):
             value = exc.get_response().headers.get(header)
             if value:
                 response.headers[header] = value
-        return response, code
+        return response, status
 
     @app.errorhandler(domain.PopdbError)
     def _domain(exc: domain.PopdbError) -> ResponseReturnValue:

@@ -10,11 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import g
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import allow, current_client
 from api.db import get_session
+from api.openapi import Blueprint
 from api.pagination import page_args
 from popdb.core import audit
 from popdb.core.errors import NotFound

@@ -24,16 +24,16 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from api.admin import labels
 from api.admin.waterfall import waterfall
 from api.auth import ADMIN_SESSION_FINGERPRINT, ADMIN_SESSION_KEY, allow, current_client, public
 from api.db import get_session
-from api.reviews.routes import claim_hold
+from api.reviews.routes import claim_hold, csv_response
 from dedup.clustering import REFUSALS
 from popdb.core import audit
-from popdb.core.codes import SEXES
 from popdb.core.errors import PopdbError
 from popdb.identity.clients import authenticate
-from popdb.registry import dashboard, merges, reviews
+from popdb.registry import dashboard, merges, queue_export, reviews, search
 from popdb.registry import reads as person_reads
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,17 +51,10 @@ def _helpers() -> dict[str, Any]:
     return {"csrf_token": csrf_token, "signed_in": g.get("client")}
 
 
-_SEX_LABELS = dict(SEXES)
-
-
-@bp.app_template_filter("shown")
-def _shown(value: Any, field: str) -> Any:
-    """A stored value as a person reads it: sex codes by name, missing as a dash."""
-    if value is None:
-        return "—"
-    if field == "sex" and isinstance(value, int):
-        return _SEX_LABELS.get(value, value)
-    return value
+bp.add_app_template_filter(labels.shown, "shown")
+bp.add_app_template_filter(labels.field_label, "label")
+bp.add_app_template_filter(labels.event_sentence, "sentence")
+bp.add_app_template_test(labels.differs, "differs")
 
 
 @bp.before_request
@@ -149,9 +142,60 @@ def queue() -> ResponseReturnValue:
         abort(400, exc.message)
     return render_template(
         "admin/queue.html", page=page, counts=reviews.counts(s, commune=commune),
+        export_url=url_for("admin.export_queue",
+                           **{k: v for k, v in request.args.items() if k != "after" and v}),
         status=status, commune=commune or "", args=request.args,
         statuses=[reviews.OPEN_FILTER, *reviews.STATUSES, reviews.AWAITING_APPROVAL],
     )  # fmt: skip
+
+
+@bp.route("/reviews/export.csv", methods=["GET"])
+@allow("admin")
+def export_queue() -> ResponseReturnValue:
+    """The filtered queue as CSV (names, dates of birth, numbers): audited."""
+    filters = reviews.QueueFilter(
+        status=request.args.get("status") or reviews.OPEN_FILTER,
+        commune=request.args.get("commune", "").strip() or None,
+        min_probability=_float("min_probability"), max_probability=_float("max_probability"),
+    )  # fmt: skip
+    s = get_session()
+    try:
+        lines = queue_export.export_lines(s, filters, actor=_actor(), request_id=g.request_id)
+    except PopdbError as exc:
+        abort(400, exc.message)
+    s.commit()
+    return csv_response(lines, "review-queue.csv")
+
+
+@bp.route("/persons", methods=["GET"])
+@allow("admin")
+def find_persons() -> ResponseReturnValue:
+    """Search persons by number, old number, or name and birth year (audited per person)."""
+    form = {k: request.args.get(k, "").strip() for k in
+            ("personal_id_number", "old_id_number", "name", "birth_year")}  # fmt: skip
+    found = None
+    error = None
+    if any(form.values()):
+        try:
+            year = int(form["birth_year"]) if form["birth_year"] else None
+        except ValueError:
+            year = None
+            error = "The birth year is a number, e.g. 1985."
+        if error is None:
+            query = search.PersonQuery(
+                personal_id_number=form["personal_id_number"] or None,
+                old_id_number=form["old_id_number"] or None,
+                name=form["name"] or None, birth_year=year,
+            )  # fmt: skip
+            s = get_session()
+            try:
+                found = search.search_persons(s, query, actor=_actor(), request_id=g.request_id)
+                s.commit()
+            except PopdbError as exc:
+                s.rollback()
+                error = exc.message
+    status = 400 if error else 200
+    return render_template("admin/search.html", form=form, found=found, error=error), status
 
 
 @bp.route("/reviews/claim", methods=["POST"])
@@ -179,11 +223,10 @@ def compare(item_id: int) -> ResponseReturnValue:
         s, reviews.QueueFilter(status="pending"),
         after=reviews.encode_cursor(item["probability"], item_id), limit=1,
     )["items"]  # fmt: skip
-    rows = [
-        (f, item["left"]["fields"].get(f), item["right"]["fields"].get(f))
-        for f in ("dob", *reviews.SHOWN_FIELDS)
-        if item["left"]["fields"].get(f) is not None or item["right"]["fields"].get(f) is not None
-    ]
+    pairs = [(f, item["left"]["fields"].get(f), item["right"]["fields"].get(f))
+             for f in ("dob", *reviews.SHOWN_FIELDS)]  # fmt: skip
+    rows = [(f, a, b, labels.differs(a, b)) for f, a, b in pairs
+            if a is not None or b is not None]  # fmt: skip
     return render_template(
         "admin/compare.html", item=item, rows=rows, bars=waterfall(item),
         held_because=REFUSALS.get(item["review_reason"] or ""),

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from popdb.core.codes import sex_claim
 from popdb.core.dates import PartialDate
 from popdb.identity.policy import LOOKUP_FIELDS
 
@@ -17,6 +18,17 @@ def _printable(value: str) -> None:
     """Control characters (NUL above all, which PostgreSQL text refuses) are never text."""
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise ValidationError("Control characters are not allowed.")
+
+
+class Sex(fields.Field):
+    """Sex as a code (0, 1, 2) or a word (`Nam`, `Nữ`, `nam`, `nu`, `male`, `female`), read by
+    `popdb.core.codes.sex_claim`; always loaded as the code."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        try:
+            return sex_claim(value)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 def _pin() -> fields.String:
@@ -61,8 +73,15 @@ class ClaimsSchema(Schema):
     mother_name = _name("mother's full name")
     spouse_name = _name("spouse's full name")
     dob = fields.String(metadata={"description": "date of birth: yyyy, yyyy-mm or yyyy-mm-dd"})
-    sex = fields.Integer(
-        validate=validate.OneOf([0, 1, 2]), metadata={"description": "0 unknown, 1 male, 2 female"}
+    sex = Sex(
+        metadata={
+            "description": "0 unknown, 1 Nam (male), 2 Nữ (female); or the word: Nam, Nữ "
+            "(any case, `nu` without accents), male, female",
+            "oneOf": [
+                {"type": "integer", "enum": [0, 1, 2]},
+                {"type": "string", "example": "Nữ"},
+            ],
+        }
     )
     nationality = fields.String(
         validate=validate.Regexp(r"^[A-Z]{2}$", error="ISO 3166 alpha-2, e.g. VN."),

@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 
 from api.auth import allow, current_client
 from api.db import get_session
@@ -19,9 +18,9 @@ from api.imports.schemas import (
     ImportListArgsSchema,
     ImportListSchema,
     ImportSummarySchema,
-    UploadFileSchema,
-    UploadFormSchema,
+    UploadSchema,
 )
+from api.openapi import Blueprint
 from importers.batches import (
     BatchRequest,
     get_batch,
@@ -65,14 +64,13 @@ def _with_report_url(batch: ImportBatch, out: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(UploadFormSchema, location="form")
-@blp.arguments(UploadFileSchema, location="files")
+@blp.arguments(UploadSchema, location="multipart")
 @blp.response(202, ImportSummarySchema)
 @blp.alt_response(200, schema=ImportSummarySchema, description="The same file was already loaded")
 @blp.alt_response(413, description="The file is larger than POPDB_MAX_UPLOAD_BYTES")
 @blp.doc(security=_SECURITY)
 @allow("police")
-def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
+def upload(form: dict[str, Any]) -> ResponseReturnValue:
     """Upload a CSV or XLSX batch; it is validated and loaded in the background.
 
     Answers 202 with the batch to poll at `GET /api/v1/imports/{id}`, or 200 with
@@ -96,7 +94,7 @@ def upload(form: dict[str, Any], files: dict[str, Any]) -> ResponseReturnValue:
                 f"column {exc.colno}.",
                 errors={"mapping": ["not valid JSON"]},
             ) from None
-    upload = files["file"]
+    upload = form["file"]
     uploads = _settings().uploads
     uploads.mkdir(parents=True, exist_ok=True)
     stored = uploads / f"{dt.date.today():%Y%m%d}-{uuid.uuid4().hex}{_suffix(upload.filename)}"

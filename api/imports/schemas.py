@@ -25,7 +25,10 @@ class UploadFormSchema(Schema):
     sheet = fields.String(metadata={"description": "worksheet of an .xlsx file"})
 
 
-class UploadFileSchema(Schema):
+class UploadSchema(UploadFormSchema):
+    """The whole multipart/form-data body: the file and the form fields, one schema, so the
+    OpenAPI document has them all in one requestBody (Swagger UI sends every field)."""
+
     file = fields.Raw(
         required=True,
         metadata={"type": "string", "format": "binary", "description": "CSV or XLSX file"},

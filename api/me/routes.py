@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.auth import allow, current_client
+from api.openapi import Blueprint
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The calling client")
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/persons/{id}, GET /api/v1/persons/{id}/history,
+"""GET /api/v1/persons/search, GET /api/v1/persons/{id}, GET /api/v1/persons/{id}/history,
 POST /api/v1/persons/{id}/unmerge. Every read is audited."""
 
 from __future__ import annotations
@@ -8,19 +8,21 @@ from typing import Any
 
 from flask import g
 from flask.typing import ResponseReturnValue
-from flask_smorest import Blueprint
 
 from api.auth import allow, current_client
 from api.db import get_session
+from api.openapi import Blueprint
 from api.persons.schemas import (
     HistoryArgsSchema,
     HistorySchema,
     PersonSchema,
+    SearchArgsSchema,
+    SearchSchema,
     UnmergeResultSchema,
     UnmergeSchema,
 )
 from popdb.core import audit
-from popdb.registry import merges
+from popdb.registry import merges, search
 from popdb.registry import reads as person_reads
 
 blp = Blueprint(
@@ -28,6 +30,22 @@ blp = Blueprint(
     description="Persons for administrators: golden record, sources, history, unmerge",
 )  # fmt: skip
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+@blp.route("/search", methods=["GET"])
+@blp.arguments(SearchArgsSchema, location="query")
+@blp.response(200, SearchSchema)
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def search_persons(args: dict[str, Any]) -> ResponseReturnValue:
+    """Find persons by personal ID number (any held, retired ones too), by old ID number, or
+    by name and birth year. Each person shown is recorded in the audit chain."""
+    session = get_session()
+    query = search.PersonQuery(**{k: v for k, v in args.items() if k != "limit"})
+    out = search.search_persons(session, query, actor=audit.Actor.of(current_client()),
+                                limit=args["limit"], request_id=g.request_id)  # fmt: skip
+    session.commit()
+    return out
 
 
 @blp.route("/<int:person_id>", methods=["GET"])

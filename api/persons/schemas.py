@@ -68,3 +68,40 @@ class UnmergeResultSchema(Schema):
     )
     moved_record_ids = fields.List(fields.Integer(), required=True)
     personal_id_number = fields.String(allow_none=True)
+
+
+class SearchArgsSchema(Schema):
+    personal_id_number = fields.String(
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "a number the person holds or held (spaces allowed)"},
+    )
+    old_id_number = fields.String(
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "an old number (9-digit CMND, passport), as typed"},
+    )
+    name = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "full name; with birth_year. Case, tone placement and "
+                  "missing accents do not matter; exact spellings come first"},
+    )  # fmt: skip
+    birth_year = fields.Integer(validate=validate.Range(min=1850, max=2400))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class SearchHitSchema(Schema):
+    id = fields.Integer(required=True)
+    personal_id_number = fields.String(allow_none=True)
+    pin_state = fields.String()
+    status = fields.String(metadata={"enum": ["active", "deceased", "missing", "retired"]})
+    merged_into_id = fields.Integer(allow_none=True)
+    full_name = fields.String(allow_none=True)
+    dob = fields.String(allow_none=True)
+    sex = fields.Integer(allow_none=True)
+    permanent_commune_code = fields.String(allow_none=True)
+
+
+class SearchSchema(Schema):
+    kind = fields.String(
+        required=True, metadata={"enum": ["personal_id_number", "old_id_number", "name"]}
+    )
+    items = fields.List(fields.Nested(SearchHitSchema), required=True)

@@ -8,7 +8,9 @@ from api.pagination import page_args
 from popdb.registry.reviews import AWAITING_APPROVAL, DECISIONS, OPEN_FILTER, STATUSES
 
 
-class ReviewListArgsSchema(page_args(default=50, maximum=500, cursor=fields.String)):
+class ReviewExportArgsSchema(Schema):
+    """The queue's filters (the export takes these; the list adds its page)."""
+
     status = fields.String(
         validate=validate.OneOf([*STATUSES, AWAITING_APPROVAL, OPEN_FILTER]),
         metadata={"description": "only items in this status (`open`: pending, claimed or "
@@ -26,6 +28,12 @@ class ReviewListArgsSchema(page_args(default=50, maximum=500, cursor=fields.Stri
         validate=validate.Range(min=0, max=1),
         metadata={"description": "score band: below (exclusive; 1 includes 1)"},
     )
+
+
+class ReviewListArgsSchema(
+    ReviewExportArgsSchema, page_args(default=50, maximum=500, cursor=fields.String)
+):
+    """The queue's filters and a page of it."""
 
 
 class ReviewSummarySchema(Schema):

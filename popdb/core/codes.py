@@ -40,12 +40,14 @@ __all__ = [
     "SEXES",
     "Coded",
     "blood_group",
+    "code_name",
     "ethnicity",
     "household_relation",
     "marital_status",
     "nationality",
     "religion",
     "sex",
+    "sex_claim",
 ]
 
 
@@ -195,6 +197,26 @@ def sex(text: str | None) -> Coded | None:
             return Coded(n)
         return Coded(None, f'Sex "{raw}" is not a code (0 unknown, 1 male, 2 female).')
     return _resolve(_SEX, raw, "Sex", lambda c: f"{dict(SEXES)[c]} ({c})")[1]
+
+
+def sex_claim(value: object) -> int:
+    """Sex as a caller states it in a request (identity claims): the code 0, 1 or 2 (a number
+    or its digit), or a word `sex` reads without doubt, "Nam"/"Nữ" in any case, "nu" without
+    accents, "male"/"female". ValueError otherwise: a claim is never guessed, so a word whose
+    accents disagree with every reading ("Nứ") is refused rather than read loosely. Pure, for
+    every parser of identity input (marshmallow or not)."""
+    if isinstance(value, bool):
+        raise ValueError("sex is 0, 1, 2, or Nam / Nữ")
+    if isinstance(value, int):
+        if value in dict(SEXES):
+            return value
+        raise ValueError("sex is 0 (unknown), 1 (Nam, male) or 2 (Nữ, female)")
+    if not isinstance(value, str):
+        raise ValueError("sex is 0, 1, 2, or Nam / Nữ")
+    coded = sex(value)
+    if coded is None or coded.code is None or coded.warning is not None:
+        raise ValueError("sex is 0 (unknown), 1 (Nam, male) or 2 (Nữ, female)")
+    return int(coded.code)
 
 
 # --- marital status (QCVN 109: 0..3) --------------------------------------------------------
@@ -412,3 +434,24 @@ def household_relation(text: str | None) -> Coded | None:
         "Relationship to the household head",
         lambda c: f"{_HOUSEHOLD_LABELS[c]} ({c})",
     )[1]
+
+
+# --- names of stored codes, for people to read ----------------------------------------------
+
+_NAMES: dict[str, dict[Any, str]] = {
+    "sex": dict(SEXES),
+    "marital_status": dict(MARITAL_STATUSES),
+    "ethnicity_code": _ETHNICITY_NAMES,
+    "religion_code": dict(RELIGIONS),
+    "blood_group": dict(BLOOD_GROUPS),
+}
+
+
+def code_name(field: str, code: object) -> str | None:
+    """The Vietnamese name of a stored code ("04" of `ethnicity_code` -> "Mường", 2 of `sex`
+    -> "Nữ"); None when the field has no code table or the code is not in it."""
+    table = _NAMES.get(field)
+    if table is None or code is None:
+        return None
+    return table.get(code)
+

@@ -113,6 +113,7 @@ def test_unmerge_api_validates_its_body(client, make_client, session, registry):
     person = person_of(session, registry["n4a"])
     r = client.post(f"/api/v1/persons/{person}/unmerge", headers=admin,
                     json={"source_record_ids": []})  # fmt: skip
-    assert r.status_code == 422 and {"source_record_ids", "reason"} <= set(
+    assert r.status_code == 400 and r.get_json()["code"] == "invalid_input"
+    assert {"source_record_ids", "reason"} <= set(
         r.get_json()["errors"]["json"]
     )

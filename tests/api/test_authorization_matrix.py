@@ -65,6 +65,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/identity/check"): _agency_op("predicates"),
     ("GET", "/api/v1/persons/<int:person_id>/access-log"): ADMIN_ONLY,
     ("GET", "/api/v1/persons/<int:person_id>"): ADMIN_ONLY,
+    ("GET", "/api/v1/persons/search"): ADMIN_ONLY,
+    ("GET", "/api/v1/reviews/export"): ADMIN_ONLY,
     ("GET", "/api/v1/persons/<int:person_id>/history"): ADMIN_ONLY,
     # a record that is not the person's: refused by the service, after the access rules
     ("POST", "/api/v1/persons/<int:person_id>/unmerge"): _row(
@@ -85,6 +87,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
             ("GET", "/admin/"),
             ("GET", "/admin/imports"),
             ("GET", "/admin/reviews"),
+            ("GET", "/admin/reviews/export.csv"),
+            ("GET", "/admin/persons"),
             ("GET", "/admin/persons/<int:person_id>"),
             ("GET", "/admin/reviews/<int:item_id>"),
             ("POST", "/admin/persons/<int:person_id>/unmerge"),
@@ -178,6 +182,9 @@ REQUESTS: dict[tuple[str, str], Request] = {
     },
     ("GET", "/api/v1/persons/<int:person_id>"): lambda w: {
         "path": f"/api/v1/persons/{w['person_id']}"
+    },
+    ("GET", "/api/v1/persons/search"): lambda w: {
+        "path": f"/api/v1/persons/search?personal_id_number={PIN}"
     },
     ("GET", "/api/v1/persons/<int:person_id>/history"): lambda w: {
         "path": f"/api/v1/persons/{w['person_id']}/history"

@@ -117,7 +117,9 @@ def test_bad_form_fields_get_the_error_shape(client, police, tmp_path) -> None:
     r = upload(client, police, path, mapping=json.dumps({"fields": {"nom": "x"}}))
     assert r.status_code == 400 and "nom" in r.get_json()["message"]
     r = client.post("/api/v1/imports", data={}, headers=police, content_type="multipart/form-data")
-    assert r.status_code == 422 and "file" in r.get_json()["errors"]["files"]
+    body = r.get_json()
+    assert r.status_code == 400 and body["code"] == "invalid_input"
+    assert "file" in body["errors"]["multipart"]
 
 
 def test_a_failed_batch_reports_its_reason(client, police, work, tmp_path) -> None:

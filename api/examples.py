@@ -1,0 +1,123 @@
+"""One example per operation of the OpenAPI document (request body where there is one, and
+the success answer), attached by `api.openapi.DocPlugin`; tests/api/test_openapi_document.py
+checks that every operation has one and that each JSON example fits its schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_RID = "3f2c9a0e5b7d4e21a8c6f0d9b1e4a7c2"
+_BATCH = {
+    "batch_id": 42, "status": "matched", "commune_code": "00004",
+    "file_name": "phuc-xa-2026-11.xlsx", "collected_on": "2026-11-30", "rows": 1250,
+    "accepted": 1243, "rejected": 7, "warnings": 19, "duplicate_batch": False,
+    "failure_reason": None, "error_report": "/api/v1/imports/42/errors",
+    "created_at": "2026-12-01T08:15:02+00:00", "started_at": "2026-12-01T08:15:03+00:00",
+    "finished_at": "2026-12-01T08:16:40+00:00", "unmapped_columns": [], "notes": [],
+}  # fmt: skip
+_FIELDS = {"full_name": "Nguyễn Thị Hòa", "dob": "1990-05-12", "sex": 2,
+           "personal_id_number": "001190000001", "ethnicity_code": "01"}  # fmt: skip
+_RECORD = {
+    "id": 9001, "person_id": 501, "source_key": "00004-0000117", "status": "accepted",
+    "batch": {"id": 42, "commune_code": "00004", "file_name": "phuc-xa-2026-11.xlsx",
+              "collected_on": "2026-11-30", "row_number": 117},
+    "warnings": [], "fields": _FIELDS,
+}  # fmt: skip
+_GOLDEN = {"id": 501, "personal_id_number": "001190000001", "pin_state": "kept",
+           "status": "active", "merged_into_id": None, "version": 3, "fields": _FIELDS}
+_SUMMARY = {
+    "id": 77, "status": "pending", "awaiting_approval": False, "probability": 0.8731,
+    "match_weight": 2.78, "decision": "review", "review_reason": None,
+    "blocking_rule": "name_fold, dob_year", "model_version": 1, "left_record_id": 9001,
+    "right_record_id": 9350, "left_person_id": 501, "right_person_id": 733,
+    "communes": ["00004", "00007"], "claimed_by": None, "claimed_until": None,
+    "decided_by": None, "decided_at": None, "merge_requested_by": None, "version": 1,
+}  # fmt: skip
+
+EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/me"): {"responses": {"200": {
+        "client_id": 3, "name": "Công an xã Phúc Xá", "role": "police",
+        "commune_code": "00004", "policy": {}}}},
+    ("POST", "/api/v1/imports"): {
+        "request": {"commune_code": "00004", "collected_on": "2026-11-30"},
+        "responses": {"202": {**_BATCH, "status": "received", "rows": 0, "accepted": 0,
+                              "rejected": 0, "warnings": 0, "error_report": None,
+                              "started_at": None, "finished_at": None},
+                      "200": {**_BATCH, "duplicate_batch": True}}},
+    ("GET", "/api/v1/imports"): {"responses": {"200": {"items": [_BATCH], "next": None}}},
+    ("GET", "/api/v1/imports/{batch_id}"): {"responses": {"200": _BATCH}},
+    ("GET", "/api/v1/imports/{batch_id}/errors"): {"responses": {"200": (
+        "row_number,source_key,column,value,problem,severity\r\n"
+        "18,00004-0000018,Ngày sinh,31/02/1990,not a date,error\r\n")}},
+    ("GET", "/api/v1/reviews"): {"responses": {"200": {"items": [_SUMMARY],
+                                                       "next": "0.8731_77"}}},
+    ("GET", "/api/v1/reviews/export"): {"responses": {"200": (
+        "item_id,status,awaiting_approval,probability,match_weight,review_reason,communes,"
+        "left_record_id,left_person_id,left_full_name,left_dob,left_personal_id_number,"
+        "right_record_id,right_person_id,right_full_name,right_dob,right_personal_id_number"
+        "\r\n77,pending,no,0.8731,2.78,,00004 00007,9001,501,Nguyễn Thị Hòa,1990-05-12,"
+        "001190000001,9350,733,NGUYỄN THỊ HOÀ,1990-05,\r\n")}},
+    ("POST", "/api/v1/reviews/claim"): {"responses": {"200": {**_SUMMARY, "status": "claimed"}}},
+    ("GET", "/api/v1/reviews/{item_id}"): {"responses": {"200": {
+        **_SUMMARY, "prior_weight": -9.1, "explained_weight": 2.78,
+        "explained_probability": 0.8731,
+        "comparisons": [{"comparison": "name", "left": "nguyễn thị hòa",
+                         "right": "nguyễn thị hòa", "level": "exact", "m": 0.91, "u": 0.0004,
+                         "bayes_factor_weight": 11.15, "term_frequency_weight": -1.2,
+                         "weight": 9.95}],
+        "left": _RECORD, "right": {**_RECORD, "id": 9350, "person_id": 733},
+        "left_person": _GOLDEN, "right_person": {**_GOLDEN, "id": 733},
+        "differences": ["dob"], "four_eyes": False}}},
+    ("POST", "/api/v1/reviews/{item_id}/decision"): {
+        "request": {"decision": "merge", "version": 1, "reason": "same mother, same hometown"},
+        "responses": {"200": {"item_id": 77, "status": "merged", "decision": "merge",
+                              "person_id": 501, "retired_person_id": 733,
+                              "awaiting_approval": False, "version": 2}}},
+    ("GET", "/api/v1/persons/search"): {"responses": {"200": {"kind": "name", "items": [{
+        "id": 501, "personal_id_number": "001190000001", "pin_state": "kept",
+        "status": "active", "merged_into_id": None, "full_name": "Nguyễn Thị Hòa",
+        "dob": "1990-05-12", "sex": 2, "permanent_commune_code": "00004"}]}}},
+    ("GET", "/api/v1/persons/{person_id}"): {"responses": {"200": {
+        **_GOLDEN, "source_records": [_RECORD],
+        "personal_id_numbers": [{"personal_id_number": "001190000001", "reason": "kept",
+                                 "assigned_at": "2026-12-01T08:16:40+00:00",
+                                 "retired_at": None}],
+        "merged_person_ids": [733]}}},
+    ("GET", "/api/v1/persons/{person_id}/history"): {"responses": {"200": {"items": [
+        {"id": 1201, "kind": "created", "actor": "matcher", "reason": "new cluster",
+         "data": {"source_record_ids": [9001]}, "created_at": "2026-12-01T08:16:40+00:00"},
+        {"id": 1388, "kind": "merged", "actor": "admin:5 Trần Văn Bình", "reason": None,
+         "data": {"from_person_id": 733, "source_record_ids": [9350]},
+         "created_at": "2026-12-02T10:01:12+00:00"}], "next": None}}},
+    ("POST", "/api/v1/persons/{person_id}/unmerge"): {
+        "request": {"source_record_ids": [9350], "reason": "twins: different birth order"},
+        "responses": {"200": {"from_person_id": 501, "person_id": 733, "revived": True,
+                              "moved_record_ids": [9350],
+                              "personal_id_number": "001190000002"}}},
+    ("GET", "/api/v1/persons/{person_id}/access-log"): {"responses": {"200": {
+        "person_id": 501, "next": None, "items": [{
+            "event_id": 88123, "occurred_at": "2026-12-03T09:12:44+00:00", "client_id": 12,
+            "client_name": "Ngân hàng A", "role": "agency", "action": "identity.verify",
+            "purpose": "mở tài khoản (KYC)", "legal_basis": "đ",
+            "fields": ["full_name", "dob"], "officer_id": "gdv-017",
+            "consent_ref": "KYC-2026-000123", "request_id": _RID}]}}},
+    ("POST", "/api/v1/identity/verify"): {
+        "request": {"personal_id_number": "001190000001", "full_name": "Nguyễn Thị Hòa",
+                    "dob": "1990-05-12", "sex": "Nữ", "purpose": "mở tài khoản (KYC)",
+                    "consent_ref": "KYC-2026-000123"},
+        "responses": {"200": {"match": True, "request_id": _RID}}},
+    ("POST", "/api/v1/identity/verify/batch"): {
+        "request": {"purpose": "rà soát hồ sơ bảo hiểm", "items": [
+            {"personal_id_number": "001190000001", "full_name": "Nguyễn Thị Hòa"},
+            {"personal_id_number": "001190000002", "dob": "1985", "sex": 1}]},
+        "responses": {"200": {"items": [{"match": True}, {"match": False}],
+                              "request_id": _RID}}},
+    ("GET", "/api/v1/identity/persons/{personal_id_number}"): {"responses": {"200": {
+        "personal_id_number": "001190000001", "full_name": "Nguyễn Thị Hòa",
+        "dob": "1990-05-12", "sex": 2, "request_id": _RID}}},
+    ("POST", "/api/v1/identity/check"): {
+        "request": {"personal_id_number": "001190000001", "purpose": "xét trợ cấp",
+                    "predicates": {"alive": True, "age_at_least": 18, "resides_in": "01"}},
+        "responses": {"200": {"answers": {"alive": True, "age_at_least": True,
+                                          "resides_in": True}, "request_id": _RID}}},
+}  # fmt: skip
