@@ -21,6 +21,7 @@ from popdb.core import admin_units, pin
 from popdb.core.bulk import copy_in
 from popdb.core.models.citizen import CANONICAL_FIELDS
 from popdb.core.text import canonical
+from popdb.registry import history
 
 NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name", "name_key", "name_fold")
 DOB_FIELDS = ("dob_year", "dob_month", "dob_day")
@@ -138,8 +139,16 @@ def _retire_emptied(connection: sa.Connection, actor: str) -> int:
     return len(rows)
 
 
-def refresh_golden(connection: sa.Connection, persons_query: str) -> int:
-    """Recompute the golden fields of the persons `persons_query` selects (by survivorship)."""
+def refresh_golden(
+    connection: sa.Connection,
+    persons_query: str,
+    *,
+    actor: str = "registry:survivorship",
+    reason: str = "golden fields recomputed",
+) -> int:
+    """Recompute the golden fields of the persons `persons_query` selects (by survivorship),
+    then apply their corrections; each change to an existing person is an event."""
+    history.snapshot(connection, persons_query)
     pick = ", ".join(
         f"(array_agg(sr.{f} ORDER BY {_FIRST.get(f, '')}{RECENT}) "
         f"FILTER (WHERE sr.{f} IS NOT NULL))[1] AS {f}"
@@ -158,7 +167,7 @@ def refresh_golden(connection: sa.Connection, persons_query: str) -> int:
         + [f"{f} = n.{f}" for f in NAME_FIELDS]
         + [f"{f} = d.{f}" for f in DOB_FIELDS]
     )
-    return connection.execute(sa.text(f"""
+    count = connection.execute(sa.text(f"""
         WITH g AS (
             SELECT sr.person_id, {pick}, {name_src}, {dob_src}
             FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id
@@ -169,6 +178,9 @@ def refresh_golden(connection: sa.Connection, persons_query: str) -> int:
                LEFT JOIN source_record d ON d.id = g.dob_src
         WHERE p.id = g.person_id
     """)).rowcount  # fmt: skip
+    history.apply_corrections(connection, persons_query)
+    history.record_changes(connection, actor=actor, reason=reason)
+    return count
 
 
 def assign_numbers(

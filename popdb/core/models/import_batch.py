@@ -44,6 +44,10 @@ class ImportBatch(Base):
     created_at: Mapped[created_at]
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    #: held at `loaded` for a match preview: no matching run takes its records until released
+    match_hold: Mapped[bool] = mapped_column(server_default=sa.false())
+    match_released_at: Mapped[dt.datetime | None]
+    match_released_by: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ImportIssue(Base):
