@@ -19,6 +19,7 @@ from popdb.core.models.usage import ClientUsage
 
 __all__ = [
     "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
-    "ClientUsage", "CorrectionRequest", "Household", "HouseholdMember", "ImportBatch", "ImportIssue", "MatchCandidate", "LifeEvent", "MatchKey", "MatchModel", "MatchPreviewCommune",
-    "Person", "PersonEvent", "PersonPin", "SourceRecord",
+    "ClientUsage", "CorrectionRequest", "Household", "HouseholdMember", "ImportBatch",
+    "ImportIssue", "LifeEvent", "MatchCandidate", "MatchKey", "MatchModel",
+    "MatchPreviewCommune", "Person", "PersonEvent", "PersonPin", "SourceRecord",
 ]  # fmt: skip
