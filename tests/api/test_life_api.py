@@ -105,3 +105,24 @@ def test_as_of_reads_show_the_past_to_admins_and_agencies(client, session, make_
         "SELECT detail ->> 'as_of' FROM audit_event WHERE action IN "
         "('person.read', 'identity.lookup') AND detail ? 'as_of' ORDER BY id")).all()
     assert audited == ["2025-12-31", today, "2025-12-31", "2025-01-01"]
+
+
+def test_the_admin_person_page_records_a_death_and_a_correction(client, session, make_client):
+    import re
+
+    person = add_person(session, personal_id_number=PIN)
+    _, headers = make_client("admin")
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    key = headers["Authorization"].removeprefix("Bearer ")
+    client.post("/admin/sign-in", data={"api_key": key, "csrf_token": token})
+    r = client.post(f"/admin/persons/{person.id}/life-events", data={
+        "csrf_token": token, "kind": "death", "occurred_on": "2026-01-05",
+        "record_reference": "KT-9", "reason": "civil status"})  # fmt: skip
+    assert r.status_code == 302
+    client.post(f"/admin/persons/{person.id}/corrections", data={
+        "csrf_token": token, "field": "phone", "value": "0912345678", "evidence": "call",
+        "reason": "new number"})  # fmt: skip
+    shown = client.get(f"/admin/persons/{person.id}").get_data(as_text=True)
+    assert "deceased" in shown and "KT-9" in shown and "0912345678" in shown
+    assert "Request correction" not in shown or "phone" in shown
