@@ -70,6 +70,7 @@ def create_app(
     app.extensions["popdb.api"] = api
 
     from api.access_log.routes import blp as access_log
+    from api.admin import life as _admin_life  # noqa: F401  (its pages join the admin bp)
     from api.admin.routes import bp as admin
     from api.health.routes import blp as health
     from api.identity.routes import blp as identity

@@ -33,7 +33,15 @@ from dedup.clustering import REFUSALS
 from popdb.core import audit
 from popdb.core.errors import PopdbError
 from popdb.identity.clients import authenticate
-from popdb.registry import dashboard, merges, queue_export, reviews, search
+from popdb.registry import (
+    corrections,
+    dashboard,
+    life_events,
+    merges,
+    queue_export,
+    reviews,
+    search,
+)
 from popdb.registry import reads as person_reads
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -278,9 +286,12 @@ def person(person_id: int) -> ResponseReturnValue:
                                              request_id=g.request_id)  # fmt: skip
     except PopdbError as exc:
         abort(404, exc.message)
+    life = life_events.list_for(s, person_id)
+    fixes = corrections.list_for(s, person_id)
     s.commit()
     return render_template("admin/person.html", person=found, events=events["items"],
-                           fields=("dob", *reviews.SHOWN_FIELDS))  # fmt: skip
+                           fields=("dob", *reviews.SHOWN_FIELDS), life_events=life,
+                           corrections=fixes, correctable=corrections.FIELDS)  # fmt: skip
 
 
 @bp.route("/persons/<int:person_id>/unmerge", methods=["POST"])

@@ -30,7 +30,7 @@ from api.identity.schemas import (
     VerifyBatchSchema,
     VerifySchema,
 )
-from popdb.core import audit, replicas
+from popdb.core import as_of, audit, replicas
 from popdb.core.errors import InvalidInput
 from popdb.core.models import ApiClient
 from popdb.core.settings import Settings
@@ -183,7 +183,10 @@ def verify(args: dict[str, Any]) -> ResponseReturnValue:
         detail={"personal_id_number": number, "match": verdict.match, **_context(args)},
     )  # fmt: skip
     session.commit()
-    return {"match": verdict.match, "request_id": g.request_id}
+    out: dict[str, Any] = {"match": verdict.match, "request_id": g.request_id}
+    if verdict.status is not None and "status" in policy.fields:
+        out["status"] = verdict.status
+    return out
 
 
 @blp.route("/verify/batch", methods=["POST"])
@@ -244,6 +247,8 @@ def lookup(args: dict[str, Any], personal_id_number: str) -> ResponseReturnValue
             errors={"personal_id_number": ["12 digits"]},
         )
     session = get_session()
+    if args.get("as_of"):
+        return _lookup_as_of(session, client, policy, personal_id_number, args)
     person = _read(lambda read: identity.resolve(read, personal_id_number))  # replica
     found = person is not None
     values = identity.lookup_fields(person, policy) if person is not None else {}
@@ -264,6 +269,29 @@ def lookup(args: dict[str, Any], personal_id_number: str) -> ResponseReturnValue
         **values,
         "request_id": g.request_id,
     }
+
+
+def _lookup_as_of(
+    session: Session, client: ApiClient, policy: Policy, number: str, args: dict[str, Any]
+) -> ResponseReturnValue:
+    """A lookup as the registry stood at the end of `as_of`: the number's holder then
+    (through the merges made by then), with its granted fields as they were."""
+    state = as_of.holder_as_of(session, number, as_of.end_of(args["as_of"]))
+    values = identity.lookup_fields_as_of(state, policy) if state is not None else {}
+    _probe(session, client, 0 if state else 1, args)
+    _record(
+        session, client, policy, "identity.lookup",
+        person_id=state["id"] if state else None, purpose=args["purpose"], fields=list(values),
+        detail={"personal_id_number": number, "found": state is not None,
+                "as_of": args["as_of"].isoformat(), **_context(args)},
+    )  # fmt: skip
+    session.commit()
+    if state is None:
+        response, status = error_response(404, "not_found", "No person held this number then.")
+        response.status_code = status
+        return response
+    return {"personal_id_number": state["personal_id_number"] or number, **values,
+            "as_of": args["as_of"].isoformat(), "request_id": g.request_id}  # fmt: skip
 
 
 @blp.route("/check", methods=["POST"])

@@ -113,6 +113,9 @@ class VerifyBatchSchema(Schema):
 
 class MatchSchema(Schema):
     match = fields.Boolean(required=True)
+    status = fields.String(metadata={
+        "description": "active, deceased or missing: only on a match, where the policy grants "
+                       "`status`"})
     request_id = fields.String(required=True)
 
 
@@ -128,6 +131,8 @@ class BatchResultSchema(Schema):
 class LookupArgsSchema(Schema):
     purpose = _purpose()
     consent_ref = _consent()
+    as_of = fields.Date(metadata={"description": "answer as the registry stood at the end of "
+                                                 "this day (YYYY-MM-DD)"})
 
 
 #: A flat person: the number, the request id, and of the rest only what the policy grants.
@@ -135,6 +140,7 @@ LookupSchema = Schema.from_dict(
     {
         "personal_id_number": fields.String(required=True),
         "request_id": fields.String(required=True),
+        "as_of": fields.String(),
         **{
             name: fields.Integer(allow_none=True)
             if name in ("sex", "marital_status")

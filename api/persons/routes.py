@@ -13,8 +13,14 @@ from api.auth import allow, current_client
 from api.db import get_session
 from api.openapi import Blueprint
 from api.persons.schemas import (
+    AsOfArgsSchema,
+    CorrectionDecisionSchema,
+    CorrectionResultSchema,
+    CorrectionSchema,
     HistoryArgsSchema,
     HistorySchema,
+    LifeEventResultSchema,
+    LifeEventSchema,
     PersonSchema,
     SearchArgsSchema,
     SearchSchema,
@@ -22,7 +28,8 @@ from api.persons.schemas import (
     UnmergeSchema,
 )
 from popdb.core import audit
-from popdb.registry import merges, search
+from popdb.registry import corrections, life_events, merges, search
+from popdb.registry import history as past
 from popdb.registry import reads as person_reads
 
 blp = Blueprint(
@@ -49,13 +56,21 @@ def search_persons(args: dict[str, Any]) -> ResponseReturnValue:
 
 
 @blp.route("/<int:person_id>", methods=["GET"])
+@blp.arguments(AsOfArgsSchema, location="query")
 @blp.response(200, PersonSchema)
 @blp.doc(security=_SECURITY)
 @allow("admin")
-def person(person_id: int) -> ResponseReturnValue:
+def person(args: dict[str, Any], person_id: int) -> ResponseReturnValue:
     """The golden record, status (a retired person names its survivor), every number held,
-    and the source records with their batches."""
+    and the source records with their batches. With `as_of=D`: the golden fields, status and
+    numbers as they stood at the end of day D, rebuilt from the events (no source records)."""
     session = get_session()
+    if args.get("as_of"):
+        state = past.read_as_of(session, person_id, args["as_of"],
+                                   actor=audit.Actor.of(current_client()),
+                                   request_id=g.request_id)  # fmt: skip
+        session.commit()
+        return state
     out = person_reads.read_person(session, person_id, actor=audit.Actor.of(current_client()),
                                    request_id=g.request_id)  # fmt: skip
     session.commit()
@@ -92,5 +107,62 @@ def unmerge(body: dict[str, Any], person_id: int) -> ResponseReturnValue:
         session, person_id, body["source_record_ids"], reason=body["reason"],
         actor=audit.Actor.of(current_client()), request_id=g.request_id,
     )  # fmt: skip
+    session.commit()
+    return dataclasses.asdict(result)
+
+
+@blp.route("/<int:person_id>/life-events", methods=["POST"])
+@blp.arguments(LifeEventSchema)
+@blp.response(201, LifeEventResultSchema)
+@blp.alt_response(409, description="The event does not follow from the person's status")
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def life_event(body: dict[str, Any], person_id: int) -> ResponseReturnValue:
+    """Record a death (civil-status record reference and date), a disappearance or a
+    restoration; the person's status changes, nothing is deleted."""
+    session = get_session()
+    result = life_events.record(session, person_id, actor=audit.Actor.of(current_client()),
+                                request_id=g.request_id, **body)  # fmt: skip
+    session.commit()
+    return dataclasses.asdict(result)
+
+
+@blp.route("/<int:person_id>/corrections", methods=["POST"])
+@blp.arguments(CorrectionSchema)
+@blp.response(201, CorrectionResultSchema)
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def correct(body: dict[str, Any], person_id: int) -> ResponseReturnValue:
+    """Request a correction of one field, with evidence. Name, date of birth and number wait
+    for a second administrator; other fields apply at once."""
+    session = get_session()
+    result = corrections.request(session, person_id, actor=audit.Actor.of(current_client()),
+                                 request_id=g.request_id, **body)  # fmt: skip
+    session.commit()
+    return dataclasses.asdict(result)
+
+
+@blp.route("/corrections/<int:correction_id>/decision", methods=["POST"])
+@blp.arguments(CorrectionDecisionSchema)
+@blp.response(200, CorrectionResultSchema)
+@blp.alt_response(403, description="Four eyes: the requester cannot approve their own request")
+@blp.alt_response(409, description="Stale version, or not in a state for this decision")
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def correction_decision(body: dict[str, Any], correction_id: int) -> ResponseReturnValue:
+    """Approve or reject a pending correction, or revert an applied one (reason required)."""
+    session = get_session()
+    actor = audit.Actor.of(current_client())
+    decision = body["decision"]
+    if decision == "approve":
+        result = corrections.approve(session, correction_id, actor=actor,
+                                     version=body.get("version"), request_id=g.request_id)
+    elif decision == "reject":
+        result = corrections.reject(session, correction_id, actor=actor,
+                                    reason=body.get("reason") or "", version=body.get("version"),
+                                    request_id=g.request_id)  # fmt: skip
+    else:
+        result = corrections.revert(session, correction_id, actor=actor,
+                                    reason=body.get("reason") or "", request_id=g.request_id)
     session.commit()
     return dataclasses.asdict(result)

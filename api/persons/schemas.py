@@ -15,7 +15,19 @@ class PinHistorySchema(Schema):
     retired_at = fields.DateTime(allow_none=True)
 
 
+class LifeEventSummarySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    occurred_on = fields.Date(allow_none=True)
+    record_reference = fields.String(allow_none=True)
+    authority = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
 class PersonSchema(GoldenSchema):
+    as_of = fields.String(metadata={"description": "only with ?as_of: the day read"})
+    life_event = fields.Nested(LifeEventSummarySchema, allow_none=True,
+                               metadata={"description": "latest life event (with ?as_of)"})
     source_records = fields.List(fields.Nested(SourceRecordSchema))
     personal_id_numbers = fields.List(fields.Nested(PinHistorySchema))
     merged_person_ids = fields.List(
@@ -39,6 +51,7 @@ class EventSchema(Schema):
                 "field_changed",
                 "status_changed",
                 "pin_assigned",
+                "correction",
             ]
         }
     )
@@ -105,3 +118,50 @@ class SearchSchema(Schema):
         required=True, metadata={"enum": ["personal_id_number", "old_id_number", "name"]}
     )
     items = fields.List(fields.Nested(SearchHitSchema), required=True)
+
+
+class AsOfArgsSchema(Schema):
+    as_of = fields.Date(metadata={"description": "read the person as it stood at the end of "
+                                                 "this day (YYYY-MM-DD), rebuilt from events"})
+
+
+class LifeEventSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["death", "missing", "restored"]))
+    occurred_on = fields.Date(metadata={"description": "date of death or of disappearance; "
+                                                       "required for a death"})
+    record_reference = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "the civil-status record (death registration); required for a death"})
+    authority = fields.String(validate=validate.Length(max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class LifeEventResultSchema(Schema):
+    id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    status_before = fields.String(required=True)
+    status_after = fields.String(required=True)
+
+
+class CorrectionSchema(Schema):
+    field = fields.String(required=True, metadata={"description": "full_name, dob, "
+                          "personal_id_number (four eyes) or another golden field"})
+    value = fields.Raw(required=True, allow_none=True)
+    evidence = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CorrectionDecisionSchema(Schema):
+    decision = fields.String(required=True,
+                             validate=validate.OneOf(["approve", "reject", "revert"]))
+    version = fields.Integer()
+    reason = fields.String(validate=validate.Length(max=2000))
+
+
+class CorrectionResultSchema(Schema):
+    id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    field = fields.String(required=True)
+    status = fields.String(required=True)
+    four_eyes = fields.Boolean(required=True)
+    version = fields.Integer(required=True)

@@ -161,6 +161,9 @@ class VerifyVerdict:
     match: bool
     person_id: int | None
     compared: tuple[str, ...]
+    #: the person's status (active, deceased, missing), only on a match; the API shows it
+    #: where the policy grants `status`
+    status: str | None = None
 
 
 def verify_with(person: Person | None, claims: Mapping[str, Any], policy: Policy) -> VerifyVerdict:
@@ -168,7 +171,7 @@ def verify_with(person: Person | None, claims: Mapping[str, Any], policy: Policy
     if person is None:
         return VerifyVerdict(False, None, compared)
     ok = all(_claim_holds(person, k, v, policy) for k, v in claims.items())
-    return VerifyVerdict(ok, person.id, compared)
+    return VerifyVerdict(ok, person.id, compared, person.status if ok else None)
 
 
 def verify(
@@ -260,3 +263,24 @@ def check(
         else:
             raise InvalidInput(f"unknown predicate `{name}`; known: {', '.join(PREDICATES)}")
     return answers
+
+
+def lookup_fields_as_of(state: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    """The granted fields of a person as they stood at a past date (`core.as_of.state_as_of`)."""
+    f = state["fields"]
+    out: dict[str, Any] = {}
+    for name in policy.fields:
+        if name == "full_name":
+            out[name] = f.get("full_name") or join_name(
+                f.get("family_name"), f.get("middle_name"), f.get("given_name"))
+        elif name == "dob":
+            dob = (PartialDate(f["dob_year"], f.get("dob_month"), f.get("dob_day"))
+                   if f.get("dob_year") else None)  # fmt: skip
+            out[name] = dob.iso() if dob else None
+        elif name == "status":
+            out[name] = state["status"]
+        elif name in ("ethnicity", "religion"):
+            out[name] = f.get(f"{name}_code")
+        else:
+            out[name] = f.get(name)
+    return out

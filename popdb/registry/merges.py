@@ -29,6 +29,7 @@ from popdb.core.models import Person, SourceRecord
 from popdb.core.pin import PinError, parse_pin
 from popdb.registry import clusters
 from popdb.registry.events import record_event
+from popdb.registry.staging import staged_persons
 
 #: Review items still open: a merge that puts both records in one person settles them.
 OPEN_REVIEW = ("pending", "claimed", "skipped")
@@ -322,6 +323,6 @@ def _event(
 def _refresh(session: Session, ids: Sequence[int], *, actor: str) -> None:
     """Golden fields by survivorship, then a number for whoever has none."""
     connection = session.connection()
-    with clusters.staged_persons(connection, ids):
+    with staged_persons(connection, ids):
         clusters.refresh_golden(connection)
         clusters.assign_numbers(connection, actor=actor)

@@ -72,6 +72,16 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/persons/<int:person_id>/unmerge"): _row(
         default=403, anonymous=401, admin=400
     ),
+    # life events and corrections: a body the service refuses (400) once the rules let it in
+    ("POST", "/api/v1/persons/<int:person_id>/life-events"): _row(
+        default=403, anonymous=401, admin=400
+    ),
+    ("POST", "/api/v1/persons/<int:person_id>/corrections"): _row(
+        default=403, anonymous=401, admin=400
+    ),
+    ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): _row(
+        default=403, anonymous=401, admin=404
+    ),
     ("GET", "/api/v1/reviews"): ADMIN_ONLY,
     ("POST", "/api/v1/reviews/claim"): _row(default=403, anonymous=401, admin=204),  # empty
     ("GET", "/api/v1/reviews/<int:item_id>"): _row(default=403, anonymous=401, admin=404),
@@ -94,6 +104,9 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
             ("POST", "/admin/persons/<int:person_id>/unmerge"),
             ("POST", "/admin/reviews/<int:item_id>/decision"),
             ("POST", "/admin/reviews/claim"),
+            ("POST", "/admin/persons/<int:person_id>/life-events"),
+            ("POST", "/admin/persons/<int:person_id>/corrections"),
+            ("POST", "/admin/corrections/<int:correction_id>/decision"),
         )
     },
 }
@@ -193,6 +206,18 @@ REQUESTS: dict[tuple[str, str], Request] = {
         "path": f"/api/v1/persons/{w['person_id']}/unmerge",
         "json": {"source_record_ids": [2**40], "reason": "matrix"},
     },
+    ("POST", "/api/v1/persons/<int:person_id>/life-events"): lambda w: {
+        "path": f"/api/v1/persons/{w['person_id']}/life-events",
+        "json": {"kind": "death", "reason": "matrix"},  # no civil-status record: 400
+    },
+    ("POST", "/api/v1/persons/<int:person_id>/corrections"): lambda w: {
+        "path": f"/api/v1/persons/{w['person_id']}/corrections",
+        "json": {"field": "full_name", "value": "X", "evidence": " ", "reason": "matrix"},
+    },
+    ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): lambda w: {
+        "path": "/api/v1/persons/corrections/999999/decision",
+        "json": {"decision": "approve"},
+    },
     ("GET", "/api/v1/reviews/<int:item_id>"): lambda w: {"path": "/api/v1/reviews/999999"},
     ("POST", "/api/v1/reviews/<int:item_id>/decision"): lambda w: {
         "path": "/api/v1/reviews/999999/decision",
@@ -202,6 +227,15 @@ REQUESTS: dict[tuple[str, str], Request] = {
         "path": f"/admin/persons/{w['person_id']}"
     },
     ("GET", "/admin/reviews/<int:item_id>"): lambda w: {"path": "/admin/reviews/1"},
+    ("POST", "/admin/persons/<int:person_id>/life-events"): lambda w: {
+        "path": f"/admin/persons/{w['person_id']}/life-events"
+    },
+    ("POST", "/admin/persons/<int:person_id>/corrections"): lambda w: {
+        "path": f"/admin/persons/{w['person_id']}/corrections"
+    },
+    ("POST", "/admin/corrections/<int:correction_id>/decision"): lambda w: {
+        "path": "/admin/corrections/1/decision"
+    },
     ("POST", "/admin/persons/<int:person_id>/unmerge"): lambda w: {
         "path": f"/admin/persons/{w['person_id']}/unmerge"
     },

@@ -5,6 +5,10 @@ from popdb.core.models.audit import AuditEvent
 from popdb.core.models.base import Base
 from popdb.core.models.client import ApiClient
 from popdb.core.models.import_batch import ImportBatch, ImportIssue
+from popdb.core.models.life import (
+    CorrectionRequest,
+    LifeEvent,
+)
 from popdb.core.models.match import MatchCandidate, MatchKey, MatchModel
 from popdb.core.models.person import Person, PersonEvent, PersonPin
 from popdb.core.models.source_record import SourceRecord
@@ -12,6 +16,7 @@ from popdb.core.models.usage import ClientUsage
 
 __all__ = [
     "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
-    "ClientUsage", "ImportBatch", "ImportIssue", "MatchCandidate", "MatchKey", "MatchModel",
+    "ClientUsage", "CorrectionRequest", "ImportBatch",
+    "ImportIssue", "LifeEvent", "MatchCandidate", "MatchKey", "MatchModel",
     "Person", "PersonEvent", "PersonPin", "SourceRecord",
 ]  # fmt: skip

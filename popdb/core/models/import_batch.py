@@ -44,6 +44,7 @@ class ImportBatch(Base):
     created_at: Mapped[created_at]
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
+    #: held at `loaded` for a match preview: no matching run takes its records until released
 
 
 class ImportIssue(Base):
