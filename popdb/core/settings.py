@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,23 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _date(name: str, default: dt.date) -> dt.date:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from exc
+
+
+#: The registry's epoch: no batch may say it was collected earlier (POPDB_EPOCH). The oldest
+#: official commune list we hold is 2020-02-25; 2016-01-01 leaves room for paper registers
+#: digitised late (the 2016 Law on Citizen Identification took effect then) while refusing
+#: forged dates that would sort a batch before all genuine evidence.
+DEFAULT_EPOCH = dt.date(2016, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,8 @@ class Settings:
     enumeration_window_seconds: int = 600
     enumeration_flag_misses: int = 50
     enumeration_block_misses: int = 200
+    #: earliest collection date a batch may carry (POPDB_EPOCH, YYYY-MM-DD)
+    epoch: dt.date = DEFAULT_EPOCH
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +80,7 @@ class Settings:
             enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
             enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
             enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
+            epoch=_date("POPDB_EPOCH", DEFAULT_EPOCH),
         )
 
     @property
