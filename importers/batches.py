@@ -64,8 +64,9 @@ def check_commune(session: Session, commune_code: str, on: dt.date) -> None:
         )
 
 
-def check_collected_on(on: dt.date, *, epoch: dt.date = DEFAULT_EPOCH,
-                       today: dt.date | None = None) -> None:
+def check_collected_on(
+    on: dt.date, *, epoch: dt.date = DEFAULT_EPOCH, today: dt.date | None = None
+) -> None:
     """A collection date lies between the registry's epoch and today (both allowed).
 
     Survivorship ranks evidence by this date, so a future date (2099-12-31) would make a

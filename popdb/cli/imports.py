@@ -54,9 +54,9 @@ def import_file(
         register,
         summary,
     )
+    from importers.error_report import write_report
     from importers.mapping import MappingError, load_profile
     from importers.pipeline import run_batch
-    from importers.error_report import write_report
     from popdb.core.errors import InvalidInput
     from popdb.core.progress import Progress, estimate_rows
 
