@@ -32,7 +32,7 @@ def _date(name: str, default: dt.date) -> dt.date:
 
 #: The registry's epoch: no batch may say it was collected earlier (POPDB_EPOCH). The oldest
 #: official commune list we hold is 2020-02-25; 2016-01-01 leaves room for paper registers
-#: digitised late (the 2016 Law on Citizen Identification took effect then) while refusing
+#: digitised late (the 2014 Law on Citizen Identification took effect on that day) while refusing
 #: forged dates that would sort a batch before all genuine evidence.
 DEFAULT_EPOCH = dt.date(2016, 1, 1)
 
