@@ -19,6 +19,7 @@ from importers.mapping import MappingError, parse_profile
 from popdb.core import admin_units
 from popdb.core.errors import InvalidInput, NotFound
 from popdb.core.models import AdminUnit, ImportBatch
+from popdb.core.settings import DEFAULT_EPOCH
 
 #: Batches in these states hold their rows for good: the same file again is a duplicate.
 DONE = ("loaded", "matched")
@@ -63,7 +64,32 @@ def check_commune(session: Session, commune_code: str, on: dt.date) -> None:
         )
 
 
-def register(session: Session, request: BatchRequest) -> tuple[ImportBatch, bool]:
+def check_collected_on(
+    on: dt.date, *, epoch: dt.date = DEFAULT_EPOCH, today: dt.date | None = None
+) -> None:
+    """A collection date lies between the registry's epoch and today (both allowed).
+
+    Survivorship ranks evidence by this date, so a future date (2099-12-31) would make a
+    batch win every field of every person it links to, and one before the epoch is as forged.
+    """
+    today = today or dt.date.today()
+    if on > today:
+        raise InvalidInput(
+            f"The collection date {on.isoformat()} is in the future (today is "
+            f"{today.isoformat()}); give the day the records were collected.",
+            errors={"collected_on": [f"must not be after {today.isoformat()}"]},
+        )
+    if on < epoch:
+        raise InvalidInput(
+            f"The collection date {on.isoformat()} is before the registry's epoch "
+            f"{epoch.isoformat()} (POPDB_EPOCH).",
+            errors={"collected_on": [f"must not be before {epoch.isoformat()}"]},
+        )
+
+
+def register(
+    session: Session, request: BatchRequest, *, epoch: dt.date = DEFAULT_EPOCH
+) -> tuple[ImportBatch, bool]:
     """Find or create the batch for this file and commune; True when it is a duplicate.
 
     A file already loaded for this commune is a duplicate and nothing more is written. A
@@ -71,6 +97,7 @@ def register(session: Session, request: BatchRequest) -> tuple[ImportBatch, bool
     completes it instead of being refused as a duplicate.
     """
     collected_on = request.collected_on or dt.date.today()
+    check_collected_on(collected_on, epoch=epoch)
     check_commune(session, request.commune_code, collected_on)
     if request.mapping is not None:
         try:

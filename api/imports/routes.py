@@ -112,7 +112,7 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
         stored_path=str(stored),
     )
     try:
-        batch, duplicate = register(session, wanted)
+        batch, duplicate = register(session, wanted, epoch=_settings().epoch)
         if duplicate:
             stored.unlink(missing_ok=True)
         else:

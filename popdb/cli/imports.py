@@ -47,7 +47,13 @@ def import_file(
     report: Path | None,
 ) -> None:
     """Import a CSV or XLSX file of citizen records collected by one commune."""
-    from importers.batches import BatchRequest, ignored_on_duplicate, register, summary
+    from importers.batches import (
+        BatchRequest,
+        check_collected_on,
+        ignored_on_duplicate,
+        register,
+        summary,
+    )
     from importers.error_report import write_report
     from importers.mapping import MappingError, load_profile
     from importers.pipeline import run_batch
@@ -73,11 +79,13 @@ def import_file(
         options=options,
     )
     settings = settings_of(ctx)
+    if request.collected_on is not None:  # refused before the database is even started
+        check_collected_on(request.collected_on, epoch=settings.epoch)
     from popdb.ops.bootstrap import prepare_database
 
     engine = prepare_database(settings)
     with db.session_scope(engine) as session:
-        batch, duplicate = register(session, request)
+        batch, duplicate = register(session, request, epoch=settings.epoch)
         batch_id = batch.id
         if duplicate:
             out = summary(batch, duplicate=True, notes=ignored_on_duplicate(batch, request))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,23 @@ def _float(name: str, default: float) -> float:
     return value
 
 
+def _date(name: str, default: dt.date) -> dt.date:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a date YYYY-MM-DD, got {raw!r}") from exc
+
+
+#: The registry's epoch: no batch may say it was collected earlier (POPDB_EPOCH). The oldest
+#: official commune list we hold is 2020-02-25; 2016-01-01 leaves room for paper registers
+#: digitised late (the 2014 Law on Citizen Identification took effect on that day) while refusing
+#: forged dates that would sort a batch before all genuine evidence.
+DEFAULT_EPOCH = dt.date(2016, 1, 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. `DATABASE_URL` unset means the embedded server under `home`."""
@@ -60,6 +78,8 @@ class Settings:
     database_replica_urls: tuple[str, ...] = ()
     replica_max_lag_s: float = 5.0
     replica_check_s: float = 1.0
+    #: earliest collection date a batch may carry (POPDB_EPOCH, YYYY-MM-DD)
+    epoch: dt.date = DEFAULT_EPOCH
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -86,6 +106,7 @@ class Settings:
             ),
             replica_max_lag_s=_float("POPDB_REPLICA_MAX_LAG_S", 5.0),
             replica_check_s=_float("POPDB_REPLICA_CHECK_S", 1.0),
+            epoch=_date("POPDB_EPOCH", DEFAULT_EPOCH),
         )
 
     @property
