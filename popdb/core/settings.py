@@ -40,6 +40,11 @@ class Settings:
     enumeration_window_seconds: int = 600
     enumeration_flag_misses: int = 50
     enumeration_block_misses: int = 200
+    #: distinct questions one client may ask about one number per enumeration window: verify
+    #: claim sets (each batch item too), and arguments of each predicate (age_at_least 18 and
+    #: 65 are two questions of one predicate)
+    identity_questions_per_number: int = 10
+    identity_predicates_per_number: int = 3
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +65,8 @@ class Settings:
             enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
             enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
             enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
+            identity_questions_per_number=_int("POPDB_IDENTITY_QUESTIONS_PER_NUMBER", 10),
+            identity_predicates_per_number=_int("POPDB_IDENTITY_PREDICATES_PER_NUMBER", 3),
         )
 
     @property
