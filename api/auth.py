@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from api.db import get_session
@@ -108,13 +108,18 @@ def _rate_limit(client: ApiClient) -> ResponseReturnValue | None:
     session = get_session()
     limited = usage.check_rate(session, client, current_app.config["POPDB_SETTINGS"])
     session.commit()
-    if limited is None:
-        return None
+    return None if limited is None else limited_response(limited)
+
+
+def limited_response(limited: usage.Limited) -> Response:
+    """A 429 in the one error shape, naming the limit, with Retry-After (a finished Response,
+    so a flask-smorest view can return it past its schema)."""
     response, status = error_response(
         429, "rate_limited", limited.message, {"limit": limited.limit}
     )
+    response.status_code = status
     response.headers["Retry-After"] = str(limited.retry_after)
-    return response, status
+    return response
 
 
 def _admin_session(rules: frozenset[str]) -> ResponseReturnValue | None:

@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
-from api.auth import allow, current_client
+from api.auth import allow, current_client, limited_response
 from api.db import get_session
 from api.error_responses import error_response
 from api.identity.schemas import (
@@ -36,6 +36,7 @@ from popdb.core.models import ApiClient
 from popdb.core.settings import Settings
 from popdb.identity import answers as identity
 from popdb.identity import usage
+from popdb.identity.clients import refusal
 from popdb.identity.policy import Policy
 
 T = TypeVar("T")
@@ -144,7 +145,40 @@ def _record(
     )
 
 
-def _probe(session: Session, client: ApiClient, misses: int, args: dict[str, Any]) -> None:
+def _ask(
+    session: Session,
+    client: ApiClient,
+    operation: str,
+    asked: list[usage.Question],
+    args: dict[str, Any],
+) -> ResponseReturnValue | None:
+    """Count the questions about each number; past a number's limit, commit the count, audit
+    the refusal and answer 429 before anything about the person is looked at."""
+    limited = usage.count_questions(session, client, asked, _settings())
+    if limited is None:
+        return None
+    _refused(session, client, operation, limited.limit, args)
+    return limited_response(limited)
+
+
+def _refused(
+    session: Session, client: ApiClient, operation: str, limit: str, args: dict[str, Any]
+) -> None:
+    """Audit a refusal (nothing was answered) and commit it with the counts that caused it."""
+    audit.record(
+        session,
+        actor=audit.Actor.of(client),
+        action="identity.refused",
+        subject_type="api_client",
+        subject_id=client.id,
+        purpose=args.get("purpose"),
+        request_id=g.request_id,
+        detail={"operation": operation, "limit": limit, **_context(args)},
+    )
+    session.commit()
+
+
+def _probe(session: Session, client: ApiClient, misses: int, args: dict[str, Any]) -> usage.Probe:
     """Count "no" answers for enumeration detection; audit a flag as it is raised."""
     probe = usage.count_misses(session, client, misses, _settings())
     if probe.flagged:
@@ -158,6 +192,7 @@ def _probe(session: Session, client: ApiClient, misses: int, args: dict[str, Any
             request_id=g.request_id,
             detail={"misses": probe.misses, "window_s": _settings().enumeration_window_seconds},
         )
+    return probe
 
 
 @blp.route("/verify", methods=["POST"])
@@ -175,6 +210,10 @@ def verify(args: dict[str, Any]) -> ResponseReturnValue:
     number = args["personal_id_number"]
     claims = identity.claims_of(args)
     session = get_session()
+    refused = _ask(session, client, "verify",
+                   [usage.Question("verify", number, claims)], args)  # fmt: skip
+    if refused is not None:
+        return refused
     verdict = _read(lambda read: identity.verify(read, policy, number, claims))  # replica
     _probe(session, client, 0 if verdict.match else 1, args)
     _record(
@@ -195,13 +234,41 @@ def verify(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.doc(**_DOC)
 @allow("agency")
 def verify_batch(args: dict[str, Any]) -> ResponseReturnValue:
-    """Verify up to 1,000 items in one call; answers come back in the same order."""
+    """Verify up to 1,000 items in one call; answers come back in the same order.
+
+    Each item counts as a request for the rate limits and the daily quota, as a question
+    about its number, and as a miss when its answer is no. A batch whose misses reach the
+    block threshold is refused whole: nothing in it is answered.
+    """
     client, policy = _start("verify_batch", args)
-    for item in args["items"]:
-        identity.claims_of(item)  # every item compares something, or the batch is refused
+    items = args["items"]
+    # every item compares something, or the batch is refused
+    claims = [identity.claims_of(item) for item in items]
     session = get_session()
-    verdicts = _read(lambda read: identity.verify_batch(read, policy, args["items"]))
-    _probe(session, client, sum(not v.match for v in verdicts), args)
+    settings = _settings()
+    if len(items) > 1:  # the request itself was counted by the bearer check
+        limited = usage.check_rate(session, client, settings, n=len(items) - 1)
+        if limited is not None:
+            session.commit()
+            return limited_response(limited)
+    asked = [usage.Question("verify", item["personal_id_number"], c)
+             for item, c in zip(items, claims, strict=True)]  # fmt: skip
+    refused = _ask(session, client, "verify_batch", asked, args)
+    if refused is not None:
+        return refused
+    verdicts = _read(lambda read: identity.verify_batch(read, policy, items))  # replica
+    probe = _probe(session, client, sum(not v.match for v in verdicts), args)
+    if probe.misses >= settings.enumeration_block_misses > 0:
+        _refused(session, client, "verify_batch", "misses", args)
+        why = refusal(client)
+        if why is not None:
+            response, status = error_response(403, why[0], why[1])
+            response.status_code = status
+            return response
+        return limited_response(usage.Limited(
+            "misses", max(1, settings.enumeration_window_seconds),
+            "This batch would pass the limit of unanswered verifications; nothing was answered.",
+        ))  # fmt: skip
     context = _context(args)
     audit.record_many(
         session,
@@ -304,9 +371,15 @@ def check(args: dict[str, Any]) -> ResponseReturnValue:
     client, _policy = _start("predicates", args)
     session = get_session()
     number = args["personal_id_number"]
+    asked = [usage.Question("predicate", number, arg, topic=name)
+             for name, arg in args["predicates"].items()]  # fmt: skip
+    refused = _ask(session, client, "predicates", asked, args)
+    if refused is not None:
+        return refused
     person = identity.resolve(session, number)
     answers = identity.check(session, person, args["predicates"])
-    _probe(session, client, 0 if person is not None else 1, args)
+    # every "no" is a miss: cycling resides_in or bisecting age_at_least is enumeration too
+    _probe(session, client, sum(not a for a in answers.values()), args)
     _record(
         session, client, _policy, "identity.check",
         person_id=person.id if person is not None else None, purpose=args["purpose"],

@@ -80,6 +80,11 @@ class Settings:
     replica_check_s: float = 1.0
     #: earliest collection date a batch may carry (POPDB_EPOCH, YYYY-MM-DD)
     epoch: dt.date = DEFAULT_EPOCH
+    #: distinct questions one client may ask about one number per enumeration window: verify
+    #: claim sets (each batch item too), and arguments of each predicate (age_at_least 18 and
+    #: 65 are two questions of one predicate)
+    identity_questions_per_number: int = 10
+    identity_predicates_per_number: int = 3
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -107,6 +112,8 @@ class Settings:
             replica_max_lag_s=_float("POPDB_REPLICA_MAX_LAG_S", 5.0),
             replica_check_s=_float("POPDB_REPLICA_CHECK_S", 1.0),
             epoch=_date("POPDB_EPOCH", DEFAULT_EPOCH),
+            identity_questions_per_number=_int("POPDB_IDENTITY_QUESTIONS_PER_NUMBER", 10),
+            identity_predicates_per_number=_int("POPDB_IDENTITY_PREDICATES_PER_NUMBER", 3),
         )
 
     @property

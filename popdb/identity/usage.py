@@ -9,9 +9,14 @@ so workers with skewed clocks still agree.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,7 +43,8 @@ _BUMP = sa.text(
 _BUMP_RATES = sa.text(
     """
     INSERT INTO client_usage (client_id, kind, bucket, hits)
-    SELECT :client_id, v.kind, to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), 1
+    SELECT :client_id, v.kind,
+           to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), :n
     FROM unnest(CAST(:kinds AS text[]), CAST(:widths AS int[])) AS v(kind, width),
          (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
     ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
@@ -79,8 +85,11 @@ def limits_for(client: ApiClient, settings: Settings) -> tuple[int | None, int |
     return per_second, per_day
 
 
-def check_rate(session: Session, client: ApiClient, settings: Settings) -> Limited | None:
-    """Count this request; a refusal when it is over the per-second or per-day limit.
+def check_rate(
+    session: Session, client: ApiClient, settings: Settings, n: int = 1
+) -> Limited | None:
+    """Count `n` hits (a request, or the further items of a batch); a refusal when over the
+    per-second or per-day limit.
 
     The caller commits the count at once. Its transaction does not wait for the WAL flush
     (`synchronous_commit = off`): a crash may forget the last few counts, which costs
@@ -100,16 +109,18 @@ def check_rate(session: Session, client: ApiClient, settings: Settings) -> Limit
                 "client_id": client.id,
                 "kinds": [k for k, _ in windows],
                 "widths": [w for _, w in windows],
+                "n": n,
             },
         )  # fmt: skip
     }
-    if "day" in counts and counts["day"][0] == 1:  # a new day: drop this client's old buckets
+    if "day" in counts and counts["day"][0] <= n:  # a new day: drop this client's old buckets
         session.execute(_PRUNE, {"client_id": client.id})
     if per_second and counts["second"][0] > per_second:
         return Limited("per_second", counts["second"][1],
-                       f"More than {per_second} requests in a second.")  # fmt: skip
+                       f"More than {per_second} requests (or items) in a second.")  # fmt: skip
     if per_day and counts["day"][0] > per_day:
-        return Limited("per_day", counts["day"][1], f"More than {per_day} requests today (UTC).")
+        return Limited("per_day", counts["day"][1],
+                       f"More than {per_day} requests (or batch items) today (UTC).")  # fmt: skip
     return None
 
 
@@ -153,3 +164,109 @@ def count_misses(session: Session, client: ApiClient, misses: int, settings: Set
             f"{total} unanswered verifications within {math.ceil(width / 60)} minutes",
         )
     return Probe(total, flagged, blocked)
+
+
+# --- questions about one number ----------------------------------------------------------------
+
+#: Marks and counters share `client_usage` (kind is 8 characters): a counter is the question
+#: kind's letter and 7 characters of the number's hash, a mark is "q" and 7 characters of the
+#: question's hash. 42 bits per client and window: a collision only ever over-counts.
+_QUESTIONS = sa.text(
+    """
+    WITH asked AS (
+        SELECT DISTINCT mark, counter
+        FROM unnest(CAST(:marks AS text[]), CAST(:counters AS text[])) AS a(mark, counter)
+    ),
+    b AS (SELECT to_timestamp(floor(extract(epoch FROM now()) / :width) * :width) AS bucket),
+    new AS (
+        INSERT INTO client_usage (client_id, kind, bucket, hits)
+        SELECT DISTINCT :client_id, asked.mark, b.bucket, 1 FROM asked, b
+        ON CONFLICT (client_id, kind, bucket) DO NOTHING
+        RETURNING kind
+    ),
+    fresh AS (
+        SELECT counter, count(*) FILTER (WHERE mark IN (SELECT kind FROM new)) AS n
+        FROM asked GROUP BY counter
+    )
+    INSERT INTO client_usage (client_id, kind, bucket, hits)
+    SELECT :client_id, fresh.counter, b.bucket, fresh.n FROM fresh, b
+    ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
+    RETURNING kind, hits,
+              ceil(extract(epoch FROM bucket) + :width - extract(epoch FROM now()))::int AS left
+    """
+)
+#: question kind: (counter letter, the setting that limits it, what the refusal says)
+QUESTION_KINDS = {
+    "verify": ("v", "identity_questions_per_number", "verify questions"),
+    "predicate": ("p", "identity_predicates_per_number", "questions of one predicate"),
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question about a number. Distinct questions are counted per (kind, number, topic):
+    verify claim sets per number; predicate arguments per number and predicate name."""
+
+    kind: str  # a key of QUESTION_KINDS
+    number: str
+    question: Any
+    topic: str = ""
+
+
+def _h7(*parts: str) -> str:
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:7]
+
+
+def question_key(value: Any) -> str:
+    """A stable text for a question (claims, or a predicate and its argument)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str)  # fmt: skip
+
+
+def count_questions(
+    session: Session,
+    client: ApiClient,
+    asked: Iterable[Question],
+    settings: Settings,
+) -> Limited | None:
+    """Count the distinct questions asked about each number (and topic) in the enumeration
+    window; a refusal when any is past its limit.
+
+    The same question asked again is not counted again (an agency re-verifying a customer
+    asks nothing new), but once a number is over its limit every question about it is
+    refused until the window ends, a repeated one included: a refused question is counted,
+    so asking it again cannot slip through. One statement for a whole batch.
+    """
+    marks: list[str] = []
+    counters: list[str] = []
+    for q in asked:
+        letter = QUESTION_KINDS[q.kind][0]
+        marks.append("q" + _h7(q.kind, q.number, q.topic, question_key(q.question)))
+        counters.append(letter + _h7(q.number, q.topic))
+    if not marks:
+        return None
+    width = max(1, settings.enumeration_window_seconds)
+    limits = {letter: int(getattr(settings, name)) for letter, name, _ in QUESTION_KINDS.values()}
+    worst: tuple[str, int, int] | None = None
+    for kind, hits, left in session.execute(
+        _QUESTIONS,
+        {"client_id": client.id, "marks": marks, "counters": counters, "width": width},
+    ):
+        letter = kind[0]
+        if int(hits) > limits[letter] and (worst is None or int(left) > worst[2]):
+            worst = (letter, int(hits), max(1, int(left)))
+    if worst is None:
+        return None
+    letter, hits, left = worst
+    name = next(what for code, _, what in QUESTION_KINDS.values() if code == letter)
+    log.warning(
+        "identity: too many questions about one number",
+        extra={"client_id": client.id, "kind": name, "questions": hits, "window_s": width},
+    )
+    return Limited(
+        "per_number",
+        left,
+        f"More than {limits[letter]} different {name} about one number within "
+        f"{math.ceil(width / 60)} minutes.",
+    )

