@@ -143,7 +143,7 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004",
+        [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004", "--no-match",
          "--report", str(workdir / "errors.csv")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
