@@ -121,6 +121,19 @@ def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
     return count - (forgivable & vouched(gammas, model))
 
 
+def clean(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    """Pairs that disagree on no must-not-disagree comparison at all, before any vouching:
+    given name, birth date, sex and numbers agree or are one slip apart. What lets two
+    personal ID numbers one slip apart be one person's (`dedup.clustering`): twins' numbers
+    may be one slip apart about once in ten thousand pairs, but their given names differ."""
+    hit = np.zeros(len(gammas), dtype=bool)
+    for name in model.thresholds.must_not_disagree:
+        if name in gammas.names:
+            index = gammas.names.index(name)
+            hit |= np.isin(gammas.matrix[:, index], model.comparisons[index].disagreement)
+    return ~hit
+
+
 def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
     return disagreements(gammas, model) > 0
 
