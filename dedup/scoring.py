@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dedup.comparisons import DateComparison, NameComparison
 from dedup.model import MatchModel
 from dedup.types import FloatArray, Frame, Gammas, Pairs, Scores
 
@@ -122,16 +123,23 @@ def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
 
 
 def clean(gammas: Gammas, model: MatchModel) -> np.ndarray:
-    """Pairs that disagree on no must-not-disagree comparison at all, before any vouching:
-    given name, birth date, sex and numbers agree or are one slip apart. What lets two
-    personal ID numbers one slip apart be one person's (`dedup.clustering`): twins' numbers
-    may be one slip apart about once in ten thousand pairs, but their given names differ."""
-    hit = np.zeros(len(gammas), dtype=bool)
+    """Pairs that agree outright on the given name and the date of birth (`agreement`
+    levels, both known) and disagree on no other must-not-disagree comparison (sex, numbers;
+    a number one slip apart is no disagreement), before any vouching. What lets two personal
+    ID numbers one slip apart be one person's (`dedup.clustering`): twins' numbers are one
+    slip apart about once in ten thousand pairs, and their given names differ ("Hà" and
+    "Hằng" are similar, not one name)."""
+    ok = np.ones(len(gammas), dtype=bool)
     for name in model.thresholds.must_not_disagree:
-        if name in gammas.names:
-            index = gammas.names.index(name)
-            hit |= np.isin(gammas.matrix[:, index], model.comparisons[index].disagreement)
-    return ~hit
+        if name not in gammas.names:
+            continue
+        index = gammas.names.index(name)
+        comparison, column = model.comparisons[index], gammas.matrix[:, index]
+        if isinstance(comparison, NameComparison | DateComparison):
+            ok &= np.isin(column, comparison.agreement)
+        else:
+            ok &= ~np.isin(column, comparison.disagreement)
+    return ok
 
 
 def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
