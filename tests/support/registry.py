@@ -26,7 +26,7 @@ CASES = [
     # join automatically: the pair waits for review, and a merge needs two admins
     ("t1", "Trần Minh Anh", "03/09/2015", "Nữ", "001315000222", "Trần Văn Tú", "Phạm Thị Hoa",
      "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội", "Hà Nội"),
-    ("t2", "Trần Minh Anh", "03/09/2015", "Nữ", "001315000522", "Trần Văn Tú", "Phạm Thị Hoa",
+    ("t2", "Trần Minh Anh", "03/09/2015", "Nữ", "001315000577", "Trần Văn Tú", "Phạm Thị Hoa",
      "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội", "Hà Nội"),
 ]  # fmt: skip
 NAMESAKES = [
