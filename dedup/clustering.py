@@ -47,12 +47,34 @@ REFUSALS = {
 }
 
 
-def _conflict(a: _Cluster, b: _Cluster, *, vouched: bool) -> str | None:
+def one_slip(x: str, y: str) -> bool:
+    """Two numbers of one length one slip of the pen apart: one digit off (a leading digit
+    too: 137191747118 / 037191747118) or two adjacent digits swapped."""
+    if len(x) != len(y) or x == y:
+        return False
+    differ = [i for i, (p, q) in enumerate(zip(x, y, strict=True)) if p != q]
+    if len(differ) == 1:
+        return True
+    i = differ[0]
+    return len(differ) == 2 and differ[1] == i + 1 and x[i] == y[i + 1] and x[i + 1] == y[i]
+
+
+def _pins_apart(a: set[str], b: set[str], *, slips_allowed: bool) -> bool:
+    """Do the groups hold different personal ID numbers? Not when they share one; nor, when
+    `slips_allowed` (the linking pair agrees on everything else), when every number of one
+    is one slip from every number of the other: a typo, not a second person."""
+    if not a or not b or a & b:
+        return False
+    return not (slips_allowed and all(one_slip(x, y) for x in a for y in b))
+
+
+def _conflict(a: _Cluster, b: _Cluster, *, vouched: bool, clean: bool = False) -> str | None:
     """Why the clusters must not join; a link `vouched` for by a shared document number
-    may bring a differing sex or birth year (a slip on one record), not another number."""
+    may bring a differing sex or birth year (a slip on one record), not another number;
+    a `clean` vouched link (no disagreement at all) may bring a number one slip apart."""
     if a.person is not None and b.person is not None:
         return "two_persons"
-    if a.pins and b.pins and not (a.pins & b.pins):
+    if _pins_apart(a.pins, b.pins, slips_allowed=vouched and clean):
         return "different_pin"
     if vouched:
         return None
@@ -81,12 +103,15 @@ def cluster(
     *,
     disagree: np.ndarray | None = None,
     vouched: np.ndarray | None = None,
+    clean: np.ndarray | None = None,
     persons: np.ndarray | None = None,
     cannot_link: Iterable[tuple[int, int]] = (),
 ) -> Clustering:
     """Cluster the records of `frame`. `disagree` marks the scored pairs that are evidence
     of two people (default: every pair decided distinct); `vouched` those agreeing on a
-    document number (`dedup.scoring.vouched`; default none). `persons` gives each record's
+    document number (`dedup.scoring.vouched`; default none), `clean` those that disagree
+    on nothing (`dedup.scoring.clean`; default none): a clean vouched link may join
+    personal ID numbers one slip apart. `persons` gives each record's
     current person id (or -1): records of one person start in one cluster. `cannot_link`
     are position pairs a reviewer called distinct."""
     n = len(frame)
@@ -163,7 +188,8 @@ def cluster(
         if ra == rb:
             continue
         a, b = get(ra), get(rb)
-        reason = _conflict(a, b, vouched=vouched is not None and bool(vouched[k]))
+        reason = _conflict(a, b, vouched=vouched is not None and bool(vouched[k]),
+                           clean=clean is not None and bool(clean[k]))  # fmt: skip
         if reason is None:
             small, other = (a, rb) if len(a.members) <= len(b.members) else (b, ra)
             if any(find(j) == other for i in small.members for j in apart.get(i, ())):

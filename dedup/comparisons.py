@@ -95,6 +95,11 @@ class Comparison(ABC):
         for a document number, what lets it vouch (`dedup.scoring.vouched`)."""
         return (0,)
 
+    @property
+    def agreement(self) -> tuple[int, ...]:
+        """Levels that say the two values are one, written alike (not merely similar)."""
+        return self.same_value
+
     def needs(self) -> tuple[str, ...]:
         return (self.column,)
 
@@ -164,6 +169,12 @@ class NameComparison(Comparison):
     def tf_level(self) -> int | None:
         return 0 if self.tf else None
 
+    @property
+    def agreement(self) -> tuple[int, ...]:
+        """Exact, exact but for diacritics, or swapped with the family name: "Hà" and "Hằng"
+        (twins' names) are similar, not one name."""
+        return tuple(range(len(self.levels) - len(self.thresholds) - 1))
+
     def implied_levels(self, equal: frozenset[str]) -> tuple[int, ...]:
         if self.column in equal:
             return (0,)
@@ -212,6 +223,10 @@ class DateComparison(Comparison):
     def disagreement(self) -> tuple[int, ...]:
         """Two dates that differ beyond a typing slip (a swap, a day): not one birth."""
         return (4, 5, 6)
+
+    @property
+    def agreement(self) -> tuple[int, ...]:
+        return (0, 1)  # exact, compatible
 
     def needs(self) -> tuple[str, ...]:
         return ("dob_year", "dob_month", "dob_day")

@@ -30,6 +30,7 @@ from dedup.scoring import (
     AUTO_LINK,
     DISTINCT,
     REVIEW,
+    clean,
     decide,
     disagrees,
     match_weights,
@@ -224,7 +225,8 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     ]
     result = cluster(
         frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
-        vouched=vouched(gammas, model), persons=None if options.rebuild else persons,
+        vouched=vouched(gammas, model), clean=clean(gammas, model),
+        persons=None if options.rebuild else persons,
         cannot_link=cannot,
     )  # fmt: skip
     decision = result.decision

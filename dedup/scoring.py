@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dedup.comparisons import DateComparison, NameComparison
 from dedup.model import MatchModel
 from dedup.types import FloatArray, Frame, Gammas, Pairs, Scores
 
@@ -119,6 +120,26 @@ def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
         if name not in model.thresholds.vouching:
             forgivable |= hit
     return count - (forgivable & vouched(gammas, model))
+
+
+def clean(gammas: Gammas, model: MatchModel) -> np.ndarray:
+    """Pairs that agree outright on the given name and the date of birth (`agreement`
+    levels, both known) and disagree on no other must-not-disagree comparison (sex, numbers;
+    a number one slip apart is no disagreement), before any vouching. What lets two personal
+    ID numbers one slip apart be one person's (`dedup.clustering`): twins' numbers are one
+    slip apart about once in ten thousand pairs, and their given names differ ("Hà" and
+    "Hằng" are similar, not one name)."""
+    ok = np.ones(len(gammas), dtype=bool)
+    for name in model.thresholds.must_not_disagree:
+        if name not in gammas.names:
+            continue
+        index = gammas.names.index(name)
+        comparison, column = model.comparisons[index], gammas.matrix[:, index]
+        if isinstance(comparison, NameComparison | DateComparison):
+            ok &= np.isin(column, comparison.agreement)
+        else:
+            ok &= ~np.isin(column, comparison.disagreement)
+    return ok
 
 
 def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:

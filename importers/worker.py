@@ -4,6 +4,11 @@ An upload only stores the file and registers the batch (status received), then N
 channel; the worker, a separate process started by `popdb serve` (or `popdb worker`), takes
 batches one at a time. Advisory locks keep two workers off one batch, and a batch left in
 "validating" by a killed worker is picked up again, because its lock died with it.
+
+A batch that loads is then handed to `after_load`, a hook the caller injects (`popdb worker`
+passes one that matches the new records into persons, `popdb.registry.matching`): importers/
+stays below the registry (import-linter forbids importers → popdb.registry), and the one call
+is the single place a setting may hold a batch at `loaded` instead.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from popdb.core.models import ImportBatch
 
 log = logging.getLogger(__name__)
 
+#: Called with the scope and the id of a batch that just loaded; runs in its own unit of work.
+#: An exception is logged and leaves the batch `loaded` (the next run matches its records).
+AfterLoad = Callable[[SessionScope, int], None]
+
 CHANNEL = "popdb_imports"
 
 
@@ -49,8 +58,11 @@ def pending(session: Session) -> list[tuple[int, str]]:
     return [(batch_id, path) for batch_id, path in rows if path is not None]
 
 
-def process_pending(scope: SessionScope, *, limits: Limits | None = None) -> int:
-    """Load every pending batch this process can lock; return how many it finished."""
+def process_pending(
+    scope: SessionScope, *, limits: Limits | None = None, after_load: AfterLoad | None = None
+) -> int:
+    """Load every pending batch this process can lock, each then passed to `after_load`
+    (matching, in production); return how many it finished."""
     with scope() as session:
         todo = pending(session)
     done = 0
@@ -65,6 +77,13 @@ def process_pending(scope: SessionScope, *, limits: Limits | None = None) -> int
             "import batch finished",
             extra={"batch_id": batch_id, "status": summary["status"], "rows": summary["rows"]},
         )
+        if after_load is not None and summary["status"] == "loaded":
+            try:
+                after_load(scope, batch_id)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError):
+                raise  # the database went away: run_forever waits for it
+            except Exception:
+                log.exception("matching after load failed", extra={"batch_id": batch_id})
         done += 1
     return done
 
@@ -107,12 +126,14 @@ def run_forever(
     stop: threading.Event,
     limits: Limits | None = None,
     poll_seconds: float = 5.0,
+    after_load: AfterLoad | None = None,
 ) -> None:
     """Process pending batches, then sleep until a NOTIFY (or `poll_seconds`), until `stop`.
 
     A database that goes away (a restart, a failover) does not end the worker: it waits,
     longer each time up to MAX_BACKOFF_SECONDS, and listens again once the database is back;
-    the batch it was loading was rolled back and is pending again."""
+    the batch it was loading was rolled back and is pending again. `after_load` is given
+    each batch that loads (see `process_pending`)."""
     backoff = 0.5
 
     def listening() -> None:
@@ -122,7 +143,8 @@ def run_forever(
     while not stop.is_set():
         try:
             _listen_and_process(engine, scope, stop=stop, limits=limits,
-                                poll_seconds=poll_seconds, listening=listening)  # fmt: skip
+                                poll_seconds=poll_seconds, listening=listening,
+                                after_load=after_load)  # fmt: skip
         except (sa.exc.DBAPIError, psycopg2.Error) as exc:
             if not _disconnected(exc):
                 raise
@@ -156,6 +178,7 @@ def _listen_and_process(
     limits: Limits | None,
     poll_seconds: float,
     listening: Callable[[], None],
+    after_load: AfterLoad | None = None,
 ) -> None:
     raw = engine.raw_connection()
     try:
@@ -166,7 +189,7 @@ def _listen_and_process(
         cursor.close()
         listening()
         while not stop.is_set():
-            process_pending(scope, limits=limits)
+            process_pending(scope, limits=limits, after_load=after_load)
             if select.select([dbapi], [], [], poll_seconds) != ([], [], []):
                 dbapi.poll()
                 dbapi.notifies.clear()

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -34,6 +35,12 @@ from popdb.core import db
     type=click.Path(dir_okay=False, path_type=Path),
     help="where to write the error report CSV (default FILE.errors.csv beside the file)",
 )
+@click.option(
+    "--no-match",
+    is_flag=True,
+    help="leave the batch `loaded`: do not match its records into persons now "
+    "(`popdb dedup run` does it later)",
+)
 @click.pass_context
 def import_file(
     ctx: click.Context,
@@ -45,8 +52,10 @@ def import_file(
     delimiter: str | None,
     sheet: str | None,
     report: Path | None,
+    no_match: bool,
 ) -> None:
-    """Import a CSV or XLSX file of citizen records collected by one commune."""
+    """Import a CSV or XLSX file of citizen records collected by one commune, then match its
+    records into persons (the batch ends `matched`; `--no-match` leaves it `loaded`)."""
     from importers.batches import (
         BatchRequest,
         check_collected_on,
@@ -95,6 +104,8 @@ def import_file(
             out = run_batch(lambda: db.session_scope(engine), batch_id, file, progress=progress)
         finally:
             progress.close()
+        if out["status"] == "loaded" and not no_match:
+            out = _match(engine, batch_id, out)
     out["error_report"] = None
     if out["status"] in ("loaded", "matched") and (out["warnings"] or out["rejected"]):
         report = report or file.with_name(file.name + ".errors.csv")
@@ -105,3 +116,18 @@ def import_file(
     if out["status"] == "failed":
         click.echo(f"error: {out['failure_reason']}", err=True)
         sys.exit(1)
+
+
+def _match(engine: Any, batch_id: int, out: dict[str, Any]) -> dict[str, Any]:
+    """Match after the load, as the import worker does, in a transaction of its own: the
+    load stays committed if matching fails. The summary gains `match` (what the run did)."""
+    from importers.batches import get_batch, summary
+    from popdb.registry.matching import match_loaded
+
+    with db.session_scope(engine) as session:
+        run = match_loaded(session.connection(), batch_id)
+    with db.session_scope(engine) as session:
+        fresh = summary(get_batch(session, batch_id))
+    fields = ("new_records", "auto_links", "reviews", "persons", "review_items_per_1000")
+    return {**out, "status": fresh["status"],
+            "match": {k: v for k, v in run.as_dict().items() if k in fields}}  # fmt: skip

@@ -147,6 +147,39 @@ def _retire_emptied(connection: sa.Connection, actor: str) -> int:
     return len(rows)
 
 
+#: The record whose date of birth becomes the person's: a date that contradicts the birth year
+#: the person's personal ID number encodes (digits 4–6: century and sex, then the year's two
+#: digits) comes last, whatever its age (its record has a `pin_birth_year_mismatch` warning:
+#: a merge once took such a date, and the real citizen then failed verify); then the year
+#: most records give, a full date over a partial one, the full date most records give, and
+#: the most recent. A CTE named dob_source: (person_id, dob_src).
+_DOB_SOURCE = """
+        number_year AS (
+            SELECT person_id, mode() WITHIN GROUP (ORDER BY 1900
+                + substr(personal_id_number, 4, 1)::int / 2 * 100
+                + substr(personal_id_number, 5, 2)::int) AS year
+            FROM source_record
+            WHERE person_id IN {staged} AND status = 'accepted'
+              AND personal_id_number ~ '^[0-9]{{12}}$'
+            GROUP BY person_id),
+        dated AS (
+            SELECT sr.person_id, sr.id, sr.dob_year, sr.dob_month, sr.dob_day,
+                   b.collected_on,
+                   count(*) OVER (PARTITION BY sr.person_id, sr.dob_year) AS year_votes,
+                   count(*) OVER (PARTITION BY sr.person_id, sr.dob_year, sr.dob_month,
+                                               sr.dob_day) AS date_votes
+            FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id
+            WHERE sr.person_id IN {staged} AND sr.status = 'accepted'
+              AND sr.dob_year IS NOT NULL),
+        dob_source AS (
+            SELECT DISTINCT ON (sr.person_id) sr.person_id, sr.id AS dob_src
+            FROM dated sr LEFT JOIN number_year ny ON ny.person_id = sr.person_id
+            ORDER BY sr.person_id, (ny.year IS NOT NULL AND sr.dob_year <> ny.year),
+                     sr.year_votes DESC, sr.dob_day IS NOT NULL DESC,
+                     sr.dob_month IS NOT NULL DESC, sr.date_votes DESC,
+                     sr.collected_on DESC, sr.id DESC)"""
+
+
 def refresh_golden(
     connection: sa.Connection,
     *,
@@ -192,9 +225,6 @@ def refresh_golden(
     full = "sr.name_key IS DISTINCT FROM sr.name_fold DESC, sr.middle_name IS NOT NULL DESC"
     name_src = (f"(array_agg(sr.id ORDER BY {full}, {RECENT}) "
                 "FILTER (WHERE sr.full_name IS NOT NULL))[1] AS name_src")  # fmt: skip
-    precise = "sr.dob_day IS NOT NULL DESC, sr.dob_month IS NOT NULL DESC"
-    dob_src = (f"(array_agg(sr.id ORDER BY {precise}, {RECENT}) "
-               "FILTER (WHERE sr.dob_year IS NOT NULL))[1] AS dob_src")  # fmt: skip
     sets = ", ".join(
         [f"{f} = g.{f}" for f in SINGLE_FIELDS]
         + [f"{f} = n.{f}" for f in NAME_FIELDS]
@@ -214,7 +244,7 @@ def refresh_golden(
             WHERE sr.person_id IN {IN_STAGED} AND sr.status = 'accepted'
             GROUP BY sr.person_id),
         g AS (
-            SELECT sr.person_id, {pick}, {name_src}, {dob_src},
+            SELECT sr.person_id, {pick}, {name_src},
                    {", ".join(f"r.{f}" for f in RESIDENCE_FIELDS)},
                    {", ".join(f"r.{f}_src" for f in MOVE_FIELDS)}
             FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id
@@ -222,13 +252,15 @@ def refresh_golden(
             WHERE sr.status = 'accepted'
             GROUP BY sr.person_id, {", ".join(f"r.{f}" for f in RESIDENCE_FIELDS)},
                      {", ".join(f"r.{f}_src" for f in MOVE_FIELDS)}),
+        {_DOB_SOURCE.format(staged=IN_STAGED)},
         o AS (SELECT p.id, {", ".join(f"p.{f}" for f in MOVE_FIELDS)} FROM person p
               WHERE p.id IN (SELECT person_id FROM g)),
         up AS (
             UPDATE person p SET {sets}, version = p.version + 1, updated_at = now()
             FROM g JOIN o ON o.id = g.person_id
                    LEFT JOIN source_record n ON n.id = g.name_src
-                   LEFT JOIN source_record d ON d.id = g.dob_src
+                   LEFT JOIN dob_source ds ON ds.person_id = g.person_id
+                   LEFT JOIN source_record d ON d.id = ds.dob_src
             WHERE p.id = g.person_id
             RETURNING p.id, {", ".join(f"p.{f}" for f in MOVE_FIELDS)}, {old_cols}, {src_cols}),
         ev AS (

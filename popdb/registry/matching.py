@@ -7,6 +7,7 @@ library below the registry and the two halves share the caller's transaction.
 
 from __future__ import annotations
 
+import logging
 import time
 
 import sqlalchemy as sa
@@ -14,7 +15,9 @@ import sqlalchemy as sa
 from dedup.run import RunOptions, RunSummary, Say, run
 from popdb.registry.clusters import apply_clusters
 
-__all__ = ["RunOptions", "RunSummary", "match"]
+log = logging.getLogger(__name__)
+
+__all__ = ["RunOptions", "RunSummary", "match", "match_loaded"]
 
 _MARK_MATCHED = sa.text(
     "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT EXISTS "
@@ -37,4 +40,21 @@ def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: N
     summary.seconds["write"] = round(
         summary.seconds.get("write", 0.0) + time.perf_counter() - started, 2
     )
+    return summary
+
+
+#: Who the persons and merges made by matching right after a load are attributed to.
+AFTER_LOAD_ACTOR = "import-worker"
+
+
+def match_loaded(connection: sa.Connection, batch_id: int) -> RunSummary:
+    """Match right after batch `batch_id` loaded (the import worker's and `popdb import`'s
+    hook): an incremental run over every record not yet matched, this batch's among them, so
+    its people exist for agencies and the batch shows `matched` without anyone running
+    `popdb dedup run`. One call, so a setting that holds some batches at `loaded` (a match
+    preview) gates it in one place."""
+    summary = match(connection, RunOptions(actor=AFTER_LOAD_ACTOR))
+    log.info("matched after load", extra={"batch_id": batch_id, "new_records": summary.new_records,
+                                         "auto_links": summary.auto_links,
+                                         "reviews": summary.reviews})  # fmt: skip
     return summary

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from api import create_app
 from importers.worker import pending, process_pending
@@ -141,3 +142,49 @@ def test_the_list_is_paginated_newest_first(client, police, tmp_path) -> None:
     assert [b["batch_id"] for b in page["items"]] == ids[::-1][:2]
     rest = client.get(f"/api/v1/imports?limit=2&after={page['next']}", headers=police).get_json()
     assert [b["batch_id"] for b in rest["items"]] == ids[:1] and rest["next"] is None
+
+
+def test_an_uploaded_batch_is_matched_by_the_worker_and_its_people_exist_for_verify(
+    client, police, make_client, scope, session, tmp_path
+) -> None:
+    """Upload → worker (with the hook `popdb worker` injects) → batch `matched`, one person per
+    citizen, and an agency's verify answers yes: nobody ran `popdb dedup run`."""
+    from popdb.cli.worker import match_after_load
+
+    pin = "001190000123"
+    same = {"full_name": "Nguyễn Thị Hòa", "dob": "12/05/1990", "sex": "Nữ",
+            "personal_id_number": pin, "permanent_address": "Số 5 phố Kim Mã, Phường Kim Mã",
+            "permanent_commune_code": "00004"}  # fmt: skip
+    rows = [dc01_row(source_key="A1", **same), dc01_row(source_key="A2", **same),
+            dc01_row(source_key="B1", full_name="Trần Văn Nam", dob="01/02/1970", sex="Nam",
+                     personal_id_number="001070000456")]  # fmt: skip
+    batch_id = upload(client, police, write_csv(tmp_path / "dc01.csv", rows)).get_json()["batch_id"]
+    assert process_pending(scope, after_load=match_after_load) == 1
+
+    status = client.get(f"/api/v1/imports/{batch_id}", headers=police).get_json()
+    assert status["status"] == "matched"
+    persons = session.execute(sa.text(
+        "SELECT source_key, person_id FROM source_record WHERE batch_id = :b ORDER BY source_key"
+    ), {"b": batch_id}).all()  # fmt: skip
+    by_key = dict(persons)
+    assert by_key["A1"] is not None and by_key["A1"] == by_key["A2"] != by_key["B1"]
+
+    _, agency = make_client("agency", legal_basis="a", operations=["verify"],
+                            fields=["full_name"], rate_per_second=1000)  # fmt: skip
+    answer = client.post(
+        "/api/v1/identity/verify",
+        headers=agency,
+        json={"personal_id_number": pin, "full_name": "Nguyễn Thị Hòa", "purpose": "mở tài khoản"},
+    )
+    assert answer.status_code == 200 and answer.get_json()["match"] is True
+
+
+def test_a_failing_match_hook_leaves_the_batch_loaded(client, police, scope, tmp_path) -> None:
+    def broken(_scope, _batch_id):
+        raise RuntimeError("matching broke")
+
+    path = write_csv(tmp_path / "dc01.csv", list(fake_rows(3)))
+    batch_id = upload(client, police, path).get_json()["batch_id"]
+    assert process_pending(scope, after_load=broken) == 1
+    status = client.get(f"/api/v1/imports/{batch_id}", headers=police).get_json()
+    assert status["status"] == "loaded"

@@ -71,7 +71,7 @@ def main() -> None:
     target = _fresh_database(server, "popdb_bench_restore")
     env = {**os.environ, "DATABASE_URL": source, "POPDB_HOME": str(workdir / "home")}
     try:
-        import_s, _ = _popdb(env, "import", str(path), "--commune", "00004",
+        import_s, _ = _popdb(env, "import", str(path), "--commune", "00004", "--no-match",
                              "--report", str(workdir / "errors.csv"))  # fmt: skip
         dedup_s = _popdb(env, "dedup", "run")[0] if args.dedup else None
         stored = sizes(source)

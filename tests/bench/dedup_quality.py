@@ -636,7 +636,15 @@ def run_ours(
     log = out / "log.txt"
     log.write_text("")
     clusters = out / "clusters.csv"
-    importing = ["import", str(csv_path), "--commune", "00004", "--report", str(out / "errors.csv")]
+    importing = [
+        "import",
+        str(csv_path),
+        "--commune",
+        "00004",
+        "--no-match",
+        "--report",
+        str(out / "errors.csv"),
+    ]  # matched by `dedup run`, timed apart
     if spec.layout != "dc01":
         profile = out / "profile.json"
         profile.write_text(json.dumps(FEBRL_PROFILE if spec.layout == "febrl" else FOREIGN_PROFILE))

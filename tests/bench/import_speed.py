@@ -162,7 +162,7 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004",
+        [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004", "--no-match",
          "--report", str(workdir / "errors.csv"),
          *(["--mapping", str(args.mapping)] if args.mapping else [])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dedup.blocking import DEFAULT_RULES, BlockingRule, candidate_pairs
-from dedup.clustering import cluster
+from dedup.clustering import cluster, one_slip
 from dedup.comparisons import (
     ALL_COMPARISONS,
     DateComparison,
@@ -24,6 +24,7 @@ from dedup.scoring import (
     AUTO_LINK,
     DISTINCT,
     REVIEW,
+    clean,
     decide,
     disagreements,
     match_weights,
@@ -388,6 +389,42 @@ def test_a_shared_document_number_clears_one_disagreement_never_two_nor_another_
     assert vouched(gammas, model).tolist() == [True, True, True, True, False, True, True, False]
     unvouched = model.with_thresholds(Thresholds(vouching=()))
     assert disagreements(gammas, unvouched).tolist() == [1, 1, 2, 1, 1, 1, 1, 1]
+    # clean: no disagreement at all before vouching (a slip on the number is none)
+    assert clean(gammas, model).tolist() == [False, False, False, False, False, False, False, False]
+    assert clean(Gammas(gammas.names, np.array([[1, -1, 0, 0], [2, -1, 1, 1], [1, -1, 3, 0]],
+                                                  dtype=np.int8)), model).tolist() == [
+        True, False, False]  # given names only similar: not clean  # fmt: skip
+
+
+def test_one_slip_is_one_digit_off_or_two_adjacent_digits_swapped():
+    assert one_slip("035324761892", "035324761893")
+    assert one_slip("137191747118", "037191747118")  # a leading digit changed
+    assert one_slip("035324761892", "035324761829")  # the last two swapped
+    assert not one_slip("035324761892", "035324761811")  # two digits off
+    assert not one_slip("035324761892", "035324761892")
+    assert not one_slip("035324761892", "35324761892")
+
+
+def test_numbers_one_slip_apart_join_when_all_else_agrees_but_twins_stay_apart():
+    """A clerk links 035324761892 / 035324761893 when name, date and address agree: a typo.
+    Twins' numbers may be one slip apart too, but their given names differ (not clean)."""
+    frame = frame_of(
+        record(given_name="An", dob_year=2000, personal_id_number="035300761892"),
+        record(given_name="An", dob_year=2000, personal_id_number="035300761893"),
+        record(given_name="An", dob_year=2000, personal_id_number="035300761811"),
+    )
+    pairs = pairs_of((0, 1), (0, 2))
+    decision = np.array([AUTO_LINK, AUTO_LINK], dtype=np.int8)
+    probability = np.array([0.9999, 0.9995])
+    before = cluster(frame, pairs, probability, decision, vouched=np.array([True, False]))
+    assert before.refused == {0: "different_pin", 1: "different_pin"}
+    typo = cluster(frame, pairs, probability, decision, vouched=np.array([True, False]),
+                   clean=np.array([True, True]))  # fmt: skip
+    assert typo.labels[0] == typo.labels[1] != typo.labels[2]
+    assert typo.refused == {1: "different_pin"}  # two digits off: another person
+    twins = cluster(frame, pairs, probability, decision, vouched=np.array([True, False]),
+                    clean=np.array([False, False]))  # fmt: skip
+    assert twins.refused == {0: "different_pin", 1: "different_pin"}
 
 
 def test_one_disagreement_goes_to_review_two_are_distinct_however_strong_the_rest():

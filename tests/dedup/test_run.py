@@ -207,7 +207,9 @@ def test_a_later_record_typed_without_diacritics_or_sex_does_not_degrade_the_per
 def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(session, scope, tmp_path):
     same = ("Trần Minh Anh", "03/09/2015", "Nữ")
     rest = ("Trần Văn Tú", "Phạm Thị Hoa", "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội")
-    cases = [("X", "d1", *same, "001315000222", *rest), ("X", "d2", *same, "001315000522", *rest)]
+    # one slip apart, but the given names only similar (Anh / Ahn): not plainly a typo
+    other = ("Trần Minh Ahn", *same[1:])
+    cases = [("X", "d1", *same, "001315000222", *rest), ("X", "d2", *other, "001315000522", *rest)]
     load(session, scope, write(tmp_path / "a.csv", cases))
     match(session.connection(), RunOptions())
     explained = explain_keys(session.connection(), "d1", "d2")
@@ -218,3 +220,43 @@ def test_explain_tells_a_link_held_for_review_because_the_numbers_differ(session
         sa.select(MatchCandidate.review_reason).where(MatchCandidate.review_reason.isnot(None))
     ).all()
     assert reasons == ["different_pin"]
+
+
+def test_a_number_one_slip_apart_is_a_typo_but_twins_numbers_one_slip_apart_stay_apart(
+    session, scope, tmp_path
+):
+    """Name, date, parents and address agree and the numbers are one digit off: one person
+    (it was held as different_pin). Twins born the same day to the same parents, with numbers
+    one slip apart but other given names: two persons."""
+    rest = ("Trần Văn Tú", "Phạm Thị Hoa", "Số 9 ngõ 3 phố Kim Mã, Phường Ba Đình, Hà Nội")
+    cases = [
+        ("A", "s1", "Trần Minh Anh", "03/09/2015", "Nữ", "001315000222", *rest),
+        ("A", "s2", "Trần Minh Anh", "03/09/2015", "Nữ", "001315000522", *rest),
+        ("B", "t1", "Lê Thu Hà", "07/01/2012", "Nữ", "001312004711", *rest),
+        ("C", "t2", "Lê Thu Hằng", "07/01/2012", "Nữ", "001312004712", *rest),
+    ]
+    load(session, scope, write(tmp_path / "a.csv", cases))
+    match(session.connection(), RunOptions())
+    groups = partition(session)
+    assert frozenset({"s1", "s2"}) in groups
+    assert frozenset({"t1"}) in groups and frozenset({"t2"}) in groups
+
+
+def test_the_golden_date_of_birth_is_the_one_the_number_and_most_records_agree_on(
+    session, scope, tmp_path
+):
+    """The latest record's date contradicts the personal ID number (born 1990): the person's
+    date stays 12/05/1990, so the citizen still passes verify."""
+    rest = ("Nguyễn Văn Ba", "Lê Thị Tư", "Số 5 phố Huế, Phường Hai Bà Trưng, Hà Nội")
+    cases = [
+        ("P", "v1", "Nguyễn Thị Hòa", "12/05/1990", "Nữ", "001190000123", *rest),
+        ("P", "v2", "Nguyễn Thị Hòa", "12/05/1991", "Nữ", "001190000123", *rest),
+    ]
+    load(session, scope, write(tmp_path / "a.csv", cases))
+    match(session.connection(), RunOptions())
+    assert frozenset({"v1", "v2"}) in partition(session)
+    (person,) = session.scalars(
+        sa.select(Person).join(SourceRecord, SourceRecord.person_id == Person.id)
+        .where(SourceRecord.source_key == "v1")
+    ).all()  # fmt: skip
+    assert (person.dob_year, person.dob_month, person.dob_day) == (1990, 5, 12)

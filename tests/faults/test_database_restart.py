@@ -75,7 +75,9 @@ def test_an_import_cut_by_a_database_crash_leaves_nothing_and_the_retry_loads_ev
 ) -> None:
     share = fault_rng("database crash during import").uniform(0.1, 0.9)
     url = served.database_url()
-    process = popdb_process(served.env, "import", str(dc01_file), "--commune", "00004")
+    process = popdb_process(
+        served.env, "import", str(dc01_file), "--commune", "00004", "--no-match"
+    )
     copied = (
         "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
         "WHERE relid = 'source_record'::regclass"
@@ -94,7 +96,7 @@ def test_an_import_cut_by_a_database_crash_leaves_nothing_and_the_retry_loads_ev
     assert scalar(url, "SELECT count(*) FROM source_record") == 0
     assert scalar(url, "SELECT count(*) FROM import_issue") == 0
 
-    retry = popdb_run(served.env, "import", str(dc01_file), "--commune", "00004")
+    retry = popdb_run(served.env, "import", str(dc01_file), "--commune", "00004", "--no-match")
     assert retry.returncode == 0, retry.stderr
     assert json.loads(retry.stdout)["rows"] == ROWS
     assert scalar(url, "SELECT count(*) FROM source_record") == ROWS

@@ -131,7 +131,9 @@ def test_an_import_killed_at_random_points_loads_exactly_its_rows_on_retry(
     try:
         for point in points:
             started = time.monotonic()
-            process = popdb_process(env, "import", str(dc01_file), "--commune", "00004")
+            process = popdb_process(
+                env, "import", str(dc01_file), "--commune", "00004", "--no-match"
+            )
             wait_for(_reached(url, point, started), str(point), process=process)
             wait_seconds(point.delay)
             workers = descendants(process.pid)
@@ -143,7 +145,7 @@ def test_an_import_killed_at_random_points_loads_exactly_its_rows_on_retry(
                 with engine.begin() as conn:  # start over for the next point
                     conn.exec_driver_sql("TRUNCATE import_batch CASCADE")
 
-        retry = popdb_run(env, "import", str(dc01_file), "--commune", "00004")
+        retry = popdb_run(env, "import", str(dc01_file), "--commune", "00004", "--no-match")
         assert retry.returncode == 0, retry.stderr
         summary = json.loads(retry.stdout)
         assert summary["status"] == "loaded" and summary["rows"] == ROWS
@@ -175,7 +177,10 @@ def test_dedup_killed_at_random_moments_leaves_nothing_half_done_and_a_retry_mat
 ) -> None:  # fmt: skip
     url, env = registry
     _, points = draw_points(fault_rng("import"), fault_points())
-    assert popdb_run(env, "import", str(small_file), "--commune", "00004").returncode == 0
+    assert (
+        popdb_run(env, "import", str(small_file), "--commune", "00004", "--no-match").returncode
+        == 0
+    )
     reference = f"popdb_fault_ref_{testrun_uid[:8]}_{worker_id}"
     admin = sa.create_engine(sa.make_url(server_url).set(database="postgres"),
                              isolation_level="AUTOCOMMIT")  # fmt: skip

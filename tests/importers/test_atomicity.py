@@ -58,7 +58,7 @@ def test_a_killed_import_leaves_nothing_and_a_retry_loads_every_row(
     }  # fmt: skip
     try:
         for point, reached in kill_points.items():
-            process = _popdb(env, "import", str(big_file), "--commune", "00004")
+            process = _popdb(env, "import", str(big_file), "--commune", "00004", "--no-match")
             wait_for(reached, point, process=process)
             workers = _descendants(process.pid)
             if point != "the batch is validating":
@@ -71,7 +71,7 @@ def test_a_killed_import_leaves_nothing_and_a_retry_loads_every_row(
             assert scalar("SELECT count(*) FROM import_issue") == 0, point
             assert scalar("SELECT count(*) FROM import_batch WHERE status = 'loaded'") == 0
 
-        retry = _popdb(env, "import", str(big_file), "--commune", "00004")
+        retry = _popdb(env, "import", str(big_file), "--commune", "00004", "--no-match")
         out, err = retry.communicate(timeout=300)
         assert retry.returncode == 0, err
         summary = json.loads(out)

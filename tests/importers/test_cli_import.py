@@ -25,6 +25,7 @@ def test_import_prints_the_summary_writes_the_report_and_knows_a_repeat(
     )
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (31, 30, 1)
     assert summary["duplicate_batch"] is False
+    assert summary["status"] == "matched" and summary["match"]["new_records"] == 30
     report = Path(summary["error_report"])
     assert report == tmp_path / "dc01.csv.errors.csv"
     with report.open(encoding="utf-8-sig", newline="") as f:
@@ -34,6 +35,19 @@ def test_import_prints_the_summary_writes_the_report_and_knows_a_repeat(
 
     again = json.loads(popdb("import", str(path), "--commune", "00004", env=env).stdout)
     assert again["batch_id"] == summary["batch_id"] and again["duplicate_batch"] is True
+
+
+def test_import_no_match_leaves_the_batch_loaded_for_a_later_dedup_run(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    env = _env(DATABASE_URL=scratch_database_url, POPDB_HOME=str(tmp_path / "home"))
+    path = write_csv(tmp_path / "dc01.csv", list(fake_rows(5)))
+    done = popdb("import", str(path), "--commune", "00004", "--no-match", env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["status"] == "loaded" and "match" not in summary
+    ran = json.loads(popdb("dedup", "run", env=env).stdout)
+    assert ran["new_records"] == 5
 
 
 def test_import_refuses_bad_arguments_with_a_message(scratch_database_url, tmp_path) -> None:
