@@ -48,9 +48,9 @@ def import_file(
 ) -> None:
     """Import a CSV or XLSX file of citizen records collected by one commune."""
     from importers.batches import BatchRequest, ignored_on_duplicate, register, summary
+    from importers.error_report import write_report
     from importers.mapping import MappingError, load_profile
     from importers.pipeline import run_batch
-    from importers.error_report import write_report
     from popdb.core.errors import InvalidInput
     from popdb.core.progress import Progress, estimate_rows
 

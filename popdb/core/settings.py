@@ -19,6 +19,17 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. `DATABASE_URL` unset means the embedded server under `home`."""
@@ -40,6 +51,13 @@ class Settings:
     enumeration_window_seconds: int = 600
     enumeration_flag_misses: int = 50
     enumeration_block_misses: int = 200
+    #: web hardening (issue 22): the admin cookie's Secure flag (off only for plain-HTTP
+    #: development), the absolute admin session lifetime, per-route detail on /metrics,
+    #: and police uploads allowed per hour and client
+    session_cookie_secure: bool = True
+    admin_session_hours: int = 8
+    metrics_per_route: bool = False
+    police_uploads_per_hour: int = 120
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,6 +78,10 @@ class Settings:
             enumeration_window_seconds=_int("POPDB_ENUMERATION_WINDOW_SECONDS", 600),
             enumeration_flag_misses=_int("POPDB_ENUMERATION_FLAG_MISSES", 50),
             enumeration_block_misses=_int("POPDB_ENUMERATION_BLOCK_MISSES", 200),
+            session_cookie_secure=_bool("POPDB_SESSION_COOKIE_SECURE", True),
+            admin_session_hours=_int("POPDB_ADMIN_SESSION_HOURS", 8),
+            metrics_per_route=_bool("POPDB_METRICS_PER_ROUTE", False),
+            police_uploads_per_hour=_int("POPDB_POLICE_UPLOADS_PER_HOUR", 120),
         )
 
     @property
