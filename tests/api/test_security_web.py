@@ -186,7 +186,7 @@ def _is_error_shape(r, status: int = 400) -> None:
 
 def test_a_lone_surrogate_in_a_json_string_is_a_400(client, make_client) -> None:
     _, agency = make_client("agency", legal_basis="a", operations=["verify"], fields=["dob"])
-    body = '{"purpose": "kyc \\ud800", "personal_id_number": "%s", "full_name": "A"}' % PIN
+    body = '{"purpose": "kyc \\ud800", "personal_id_number": "' + PIN + '", "full_name": "A"}'
     r = client.post("/api/v1/identity/verify", data=body, headers=agency,
                     content_type="application/json")  # fmt: skip
     _is_error_shape(r)
@@ -338,7 +338,8 @@ def test_lookup_by_body_keeps_the_number_out_of_the_url(client, session, make_cl
     ).all()
     assert len(audited) == 2 and all(d["personal_id_number"] == PIN for d in audited)
     missing = client.post("/api/v1/identity/lookup", headers=agency,
-                          json={"personal_id_number": "001190999999", "purpose": "kyc"})  # fmt: skip
+                          json={"personal_id_number": "001190999999",
+                                "purpose": "kyc"})  # fmt: skip
     _is_error_shape(missing, 404)
     bad = client.post("/api/v1/identity/lookup", headers=agency,
                       json={"personal_id_number": "12ab", "purpose": "kyc"})  # fmt: skip
