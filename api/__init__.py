@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import secrets
 import time
 import uuid
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import flask_smorest
 import sqlalchemy as sa
 import swagger_ui_bundle
-from flask import Flask, g, request, send_from_directory
+from flask import Flask, Request, Response, g, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wsgi import get_input_stream
 
-from api import auth, error_responses, metrics
+from api import auth, error_responses, metrics, safe_json
 from api import db as api_db
 from api.db import SessionFactory
 from api.openapi import DocPlugin
@@ -26,6 +31,9 @@ from popdb.core import db
 from popdb.core.settings import Settings
 
 log = logging.getLogger("popdb.http")
+# Every blueprint's @arguments parses JSON bodies with the rules of api/safe_json.py. Set
+# here, before any routes module is imported: flask-smorest binds the parser at decoration.
+flask_smorest.Blueprint.ARGUMENTS_PARSER = safe_json.Parser()
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -35,6 +43,8 @@ def create_app(
     """Build the app. Tests pass `session_factory` to run each test in a rolled-back transaction."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    app.request_class = _Request
+    app.json = safe_json.JSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # "Nguyễn", not "Nguy\u1ec5n"
     app.config.update(
         API_TITLE="popdb",
@@ -48,7 +58,8 @@ def create_app(
         SECRET_KEY=settings.secret_key or _secret_key(settings.home),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        PERMANENT_SESSION_LIFETIME=settings.admin_session_hours * 3600,
         POPDB_SETTINGS=settings,
         JSON_SORT_KEYS=False,
     )
@@ -60,7 +71,8 @@ def create_app(
 
     api_db.init_app(app, session_factory)
     _request_ids(app)
-    metrics.init_app(app)
+    _security_headers(app)
+    metrics.init_app(app, per_route=settings.metrics_per_route)
     auth.init_app(app)
 
     api = _Api(app, spec_kwargs={"info": {"description": _DESCRIPTION},
@@ -116,6 +128,46 @@ def _secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+class _Request(Request):
+    """A body of unknown length (chunked) past `max_content_length` is a 413.
+
+    werkzeug hands such a body over cut at the limit and raises only when read once more, so
+    `get_data()` returned the first bytes as if they were the whole body: a 400 for broken
+    JSON at best. Here the read that passes the limit raises.
+    """
+
+    @cached_property
+    def stream(self) -> IO[bytes]:
+        limit = self.max_content_length
+        raw = self.environ.get("wsgi.input")
+        if (
+            self.content_length is None
+            and limit is not None
+            and raw is not None
+            and "wsgi.input_terminated" in self.environ
+        ):
+            return io.BufferedReader(_AtMost(raw, limit))
+        return get_input_stream(self.environ, max_content_length=limit)
+
+
+class _AtMost(io.RawIOBase):
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not len(buffer):
+            return 0
+        data = self._raw.read(min(len(buffer), self._left + 1))
+        if len(data) > self._left:
+            raise RequestEntityTooLarge()
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
 class _Api(Api):
     """flask-smorest's Api documenting our error envelope instead of its own."""
 
@@ -144,6 +196,42 @@ def _request_ids(app: Flask) -> None:
                 "client_id": _client_id(client),
             },
         )
+        return response
+
+
+#: Admin pages: own scripts and styles only (inline style attributes draw the bars), no
+#: framing (clickjacking), forms post only here.
+ADMIN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: JSON answers are never a document to render or frame.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+#: Answers with personal data: never kept by a browser or a shared cache.
+_NO_STORE = ("/admin", "/api/v1/identity", "/api/v1/persons", "/api/v1/reviews",
+             "/api/v1/imports", "/api/v1/access-log")  # fmt: skip
+
+
+def _security_headers(app: Flask) -> None:
+    """OWASP API8 (misconfiguration): headers on every answer, stricter where personal data
+    is shown. Swagger UI (/docs) keeps its own inline scripts, so it gets no CSP here."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        path = request.path
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if path == "/admin" or path.startswith("/admin/"):
+            headers["X-Frame-Options"] = "DENY"
+            headers["Content-Security-Policy"] = ADMIN_CSP
+        elif path.startswith("/api/"):
+            headers["X-Frame-Options"] = "DENY"
+            headers["Content-Security-Policy"] = API_CSP
+        if path.startswith(_NO_STORE):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
         return response
 
 

@@ -6,15 +6,19 @@ without a declaration is refused, and a test walks the URL map to keep it that w
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
 from api.db import get_session
 from api.error_responses import error_response
-from popdb.core.models import ApiClient
+from popdb.core.models import ApiClient, AuditEvent
 from popdb.identity import usage
 from popdb.identity.clients import authenticate, refusal
 
@@ -26,6 +30,10 @@ RULE_ATTR = "_popdb_roles"
 ADMIN_PAGES = "/admin"
 ADMIN_SESSION_KEY = "admin_client_id"
 ADMIN_SESSION_FINGERPRINT = "admin_key_fp"
+#: A random id per sign-in. Its sign-in and sign-out are audit events (subject
+#: "admin_session", the id's hash): the server, not the cookie, says whether a session is open.
+ADMIN_SESSION_ID = "admin_sid"
+ADMIN_SESSION_SUBJECT = "admin_session"
 
 #: Views of libraries (static files, the OpenAPI document, Swagger UI) that anyone may read.
 PUBLIC_ENDPOINTS = {"static", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
@@ -124,19 +132,46 @@ def limited_response(limited: usage.Limited) -> Response:
 
 def _admin_session(rules: frozenset[str]) -> ResponseReturnValue | None:
     """/admin pages: the signed-in admin of the session cookie (never a Bearer key here, and
-    never the cookie on API routes). A revoked or rotated key ends the session."""
+    never the cookie on API routes). The API's refusal rules hold here too, at every request:
+    a revoked, rotated, expired or suspended key ends the session, and so do sign-out and the
+    absolute lifetime (POPDB_ADMIN_SESSION_HOURS), both checked against the audit chain."""
     client_id = session.get(ADMIN_SESSION_KEY)
-    client = get_session().get(ApiClient, client_id) if isinstance(client_id, int) else None
+    db = get_session()
+    client = db.get(ApiClient, client_id) if isinstance(client_id, int) else None
+    settings = current_app.config["POPDB_SETTINGS"]
     if (
         client is None
         or not client.active
         or client.role not in rules
         or session.get(ADMIN_SESSION_FINGERPRINT) != client.key_hash[:16]
+        or refusal(client) is not None
+        or not session_open(db, session.get(ADMIN_SESSION_ID), settings.admin_session_hours)
     ):
-        session.pop(ADMIN_SESSION_KEY, None)
+        session.clear()
         return redirect(url_for("admin.sign_in", next=request.full_path.rstrip("?")))
     g.client = client
     return None
+
+
+def session_subject(session_id: str) -> str:
+    """The audit subject of an admin session: a hash, so the chain never holds a live id."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()[:32]
+
+
+def session_open(db: Session, session_id: object, hours: int) -> bool:
+    """Signed in (an `admin.sign_in` event), not signed out, and younger than `hours`."""
+    if not isinstance(session_id, str) or not session_id:
+        return False
+    events = db.execute(
+        sa.select(AuditEvent.action, AuditEvent.occurred_at).where(
+            AuditEvent.subject_type == ADMIN_SESSION_SUBJECT,
+            AuditEvent.subject_id == session_subject(session_id),
+        )
+    ).all()
+    started = [at for action, at in events if action == "admin.sign_in"]
+    if not started or any(action == "admin.sign_out" for action, _ in events):
+        return False
+    return dt.datetime.now(dt.UTC) < min(started) + dt.timedelta(hours=hours)
 
 
 def _unauthorized(message: str, code: str = "unauthorized") -> ResponseReturnValue:

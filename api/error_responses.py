@@ -6,6 +6,7 @@ Domain errors are mapped here and nowhere else. A 500 never carries a trace or S
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,7 +87,19 @@ def init_app(app: Flask) -> None:
             exc, sa.exc.OperationalError | sa.exc.InterfaceError
         ):
             return _database_down(exc)
-        return _unexpected(exc)
+        # Not log.exception: PostgreSQL's own message quotes the offending value (`invalid
+        # input syntax for type integer: "<a name>"`), which is personal data. The engine
+        # hides statement parameters (popdb/core/db.py); here the message goes too, and what
+        # is logged is the error's class, SQLSTATE, the statement and where it was raised.
+        log.error(
+            "database error %s (SQLSTATE %s) in %s\n%s",
+            type(exc.orig).__name__, getattr(exc.orig, "pgcode", None),
+            (exc.statement or "")[:500], "".join(traceback.format_tb(exc.__traceback__)),
+            extra={"request_id": g.get("request_id")},
+        )  # fmt: skip
+        return error_response(
+            500, "internal_error", "Something went wrong on our side; quote the request_id."
+        )
 
     def _database_down(exc: sa.exc.DBAPIError) -> ResponseReturnValue:
         # The server went away or refuses connections (a restart, a failover): the request did

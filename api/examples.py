@@ -120,4 +120,25 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
                     "predicates": {"alive": True, "age_at_least": 18, "resides_in": "01"}},
         "responses": {"200": {"answers": {"alive": True, "age_at_least": True,
                                           "resides_in": True}, "request_id": _RID}}},
+    ("POST", "/api/v1/persons/{person_id}/life-events"): {
+        "request": {"kind": "death", "occurred_on": "2026-11-02",
+                    "record_reference": "Trích lục khai tử số 123/2026",
+                    "authority": "UBND xã Phúc Xá",
+                    "reason": "death registered by the commune"},
+        "responses": {"201": {"id": 31, "person_id": 501, "kind": "death",
+                              "status_before": "active", "status_after": "deceased"}}},
+    ("POST", "/api/v1/persons/{person_id}/corrections"): {
+        "request": {"field": "full_name", "value": "Nguyễn Thị Hoà",
+                    "evidence": "Giấy khai sinh bản chính số 45", "reason": "tone mark misread"},
+        "responses": {"201": {"id": 12, "person_id": 501, "field": "full_name",
+                              "status": "pending", "four_eyes": True, "version": 1}}},
+    ("POST", "/api/v1/persons/corrections/{correction_id}/decision"): {
+        "request": {"decision": "approve", "version": 1, "reason": "birth certificate seen"},
+        "responses": {"200": {"id": 12, "person_id": 501, "field": "full_name",
+                              "status": "applied", "four_eyes": True, "version": 2}}},
+    ("POST", "/api/v1/identity/lookup"): {
+        "request": {"personal_id_number": "001190000001", "purpose": "khám chữa bệnh BHYT"},
+        "responses": {"200": {
+            "personal_id_number": "001190000001", "full_name": "Nguyễn Thị Hòa",
+            "dob": "1990-05-12", "sex": 2, "request_id": _RID}}},
 }  # fmt: skip

@@ -1,6 +1,11 @@
-"""Prometheus metrics: request counts and latency by route template (never by raw path,
-which can carry a personal ID number). Under gunicorn, worker processes share a
-multiprocess directory so /metrics reports the whole server."""
+"""Prometheus metrics: request counts and latency. Under gunicorn, worker processes share a
+multiprocess directory so /metrics reports the whole server.
+
+/metrics is public (the load balancer and the monitoring system read it), so by default it
+says nothing per route: a route's counts tell an outsider which features exist and how much
+each is used (OWASP API9, inventory). With POPDB_METRICS_PER_ROUTE=1, where /metrics is
+only reachable from the monitoring network, the route template is a label (never the raw
+path, which can carry a personal ID number)."""
 
 from __future__ import annotations
 
@@ -32,14 +37,21 @@ LATENCY = Histogram(
 )
 
 
-def init_app(app: Flask) -> None:
+#: the `route` label of every sample when per-route detail is off
+ALL_ROUTES = "*"
+
+
+def init_app(app: Flask, *, per_route: bool = False) -> None:
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
 
     @app.after_request
     def _observe(response: Response) -> Response:
-        route = request.url_rule.rule if request.url_rule else "<unmatched>"
+        if not per_route:
+            route = ALL_ROUTES
+        else:
+            route = request.url_rule.rule if request.url_rule else "<unmatched>"
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         if "started" in g:
             LATENCY.labels(request.method, route).observe(time.perf_counter() - g.started)

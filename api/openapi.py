@@ -16,9 +16,9 @@ from typing import Any
 
 import flask_smorest
 from apispec import BasePlugin
-from webargs.flaskparser import FlaskParser
 from werkzeug.datastructures import MultiDict
 
+from api import safe_json
 from popdb.core.errors import InvalidInput
 
 #: The one `code` of a 400 for bad input, whichever layer refused it (webargs, a schema, a
@@ -27,8 +27,9 @@ VALIDATION_CODE = InvalidInput.code
 VALIDATION_MESSAGE = "The request is not valid: see `errors` for each field."
 
 
-class Parser(FlaskParser):
-    """webargs parser: a 400 for bad input, and the `multipart` location."""
+class Parser(safe_json.Parser):
+    """webargs parser: JSON bodies by the rules of api/safe_json.py, a 400 for bad input, and
+    the `multipart` location."""
 
     DEFAULT_VALIDATION_STATUS = 400
 
@@ -40,7 +41,7 @@ class Parser(FlaskParser):
         return self._makeproxy(merged, schema)
 
 
-Parser.__location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+Parser.__location_map__ = {**safe_json.Parser.__location_map__, "multipart": "load_multipart"}
 
 
 class Blueprint(flask_smorest.Blueprint):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +16,29 @@ from popdb.core.models import ImportIssue
 HEADER = ("row_number", "source_key", "column", "value", "problem", "severity")
 #: A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Look-alikes a spreadsheet (or a clerk's IME) may take for the ASCII character, folded to it
+#: one for one: full-width and small forms of = + - @ and of the separators, and the minus sign.
+_LOOK_ALIKES = str.maketrans({
+    "\uff1d": "=", "\ufe66": "=", "\uff0b": "+", "\ufe62": "+", "\uff0d": "-",
+    "\ufe63": "-", "\u2212": "-", "\uff20": "@", "\ufe6b": "@",
+    "\uff1b": ";", "\ufe54": ";", "\uff0c": ",", "\ufe50": ",", "\uff5c": "|",
+})  # fmt: skip
+#: A formula start at the start of the cell or of what a spreadsheet splitting on another
+#: separator (`;` in many locales, tab, `|`, `,`) would take for a cell of its own, after any
+#: blanks: `1;=HYPERLINK(...)` is two cells, the second a formula, to Excel set to `;`.
+_FORMULA_AT = re.compile(r"(^|[,;|\t])([ \u00a0]*)(?=[=+\-@])")
 
 
 def neutralise(cell: object) -> str:
-    """Make a cell inert in a spreadsheet: a leading quote turns a would-be formula into text
-    (OWASP "CSV injection"). The value stays readable and the original is in the database."""
+    """Make a cell inert in a spreadsheet (OWASP "CSV injection"): look-alikes are folded to
+    ASCII, and a quote goes before every formula start that begins the cell or follows a
+    separator, so no way of splitting the line yields a cell that runs. The value stays
+    readable and the original is in the database."""
     if cell is None:
         return ""
-    text = str(cell)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    text = str(cell).translate(_LOOK_ALIKES)
+    text = _FORMULA_AT.sub(r"\1\2'", text)
+    return "'" + text if text.startswith(("\t", "\r", "\n")) else text
 
 
 def report_lines(session: Session, batch_id: int) -> Iterator[str]:

@@ -14,8 +14,12 @@ class Limits:
     max_file_bytes: int = 512 * MiB
     #: Sum of the declared uncompressed sizes of every part inside an .xlsx (a ZIP archive).
     max_xlsx_uncompressed_bytes: int = 1 * GiB
-    #: Uncompressed / compressed size of an .xlsx; far beyond what real workbooks reach.
+    #: Uncompressed / compressed size of an .xlsx, and of each part in it; far beyond what
+    #: real workbooks reach.
     max_xlsx_compression_ratio: float = 200.0
+    #: Declared size of xl/sharedStrings.xml, which openpyxl reads whole into memory (about
+    #: 3 bytes of memory per byte of XML); texts of 5 million unique rows fit.
+    max_xlsx_shared_strings_bytes: int = 256 * MiB
     #: Columns in the heading row, and cells in any data row.
     max_columns: int = 200
     #: Data rows after the heading row (blank rows count: they still cost reading time).

@@ -875,9 +875,37 @@ def _inspect_zip(path: Path, size: int, limits: Limits) -> None:
             f"it unpacks to {ratio:,.0f} times its size, more than the "
             f"{limits.max_xlsx_compression_ratio:,.0f} times allowed"
         )
+    for info in infos:
+        _inspect_part(info, limits)
     names = {i.filename for i in infos}
     if "xl/workbook.xml" not in names:
         raise FileRejected("unknown_format", _describe_zip(path, names))
+
+
+#: The part openpyxl reads whole into a list before the first row (even in read-only mode).
+SHARED_STRINGS = "xl/sharedstrings.xml"
+
+
+def _inspect_part(info: zipfile.ZipInfo, limits: Limits) -> None:
+    """Each part on its own: the archive's totals can be diluted with stored (uncompressed)
+    padding, so a 200-fold part hides behind a 100-fold archive. zipfile never inflates a
+    part past its declared size (it stops there and fails the CRC), so declared sizes bound
+    the work; the shared strings, which openpyxl holds in memory whole, have a cap of their
+    own."""
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > XLSX_RATIO_FLOOR_BYTES and ratio > limits.max_xlsx_compression_ratio:
+        raise _bomb(
+            f"its part {info.filename!r} unpacks to {ratio:,.0f} times its size, more than "
+            f"the {limits.max_xlsx_compression_ratio:,.0f} times allowed"
+        )
+    if (
+        info.filename.lower() == SHARED_STRINGS
+        and info.file_size > limits.max_xlsx_shared_strings_bytes
+    ):
+        raise _bomb(
+            f"its table of shared texts unpacks to {_size(info.file_size)}, more than the "
+            f"{_size(limits.max_xlsx_shared_strings_bytes)} allowed"
+        )
 
 
 def _describe_zip(path: Path, names: set[str]) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     g,
@@ -20,19 +21,32 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask.typing import ResponseReturnValue
 
 from api.admin import labels
 from api.admin.waterfall import waterfall
-from api.auth import ADMIN_SESSION_FINGERPRINT, ADMIN_SESSION_KEY, allow, current_client, public
+from api.auth import (
+    ADMIN_SESSION_FINGERPRINT,
+    ADMIN_SESSION_ID,
+    ADMIN_SESSION_KEY,
+    ADMIN_SESSION_SUBJECT,
+    allow,
+    current_client,
+    public,
+    session_subject,
+)
 from api.db import get_session
+from api.imports.routes import audit_report_read, with_bom
 from api.reviews.routes import claim_hold, csv_response
 from dedup.clustering import REFUSALS
+from importers.batches import get_batch
+from importers.error_report import report_lines
 from popdb.core import audit
 from popdb.core.errors import PopdbError
-from popdb.identity.clients import authenticate
+from popdb.identity.clients import authenticate, refusal
 from popdb.registry import (
     corrections,
     dashboard,
@@ -86,32 +100,60 @@ def _safe_next(target: str | None) -> str:
     return target or url_for("admin.queue")
 
 
+def _checked_next() -> str | None:
+    """`next` as sent; control characters (CR/LF: a header injection) are a 400, not a 500."""
+    target = request.args.get("next")
+    if target is not None and any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        abort(400, "next must be a path on this site without control characters.")
+    return target
+
+
 @bp.route("/sign-in", methods=["GET", "POST"])
 @public
 def sign_in() -> ResponseReturnValue:
-    """Sign in with an admin API key; the key itself is never kept in the cookie."""
+    """Sign in with an admin API key; the key itself is never kept in the cookie.
+
+    The same refusal rules as the API's Bearer check (api/auth.py): a revoked or rotated key
+    is not found, an expired or suspended one is refused. The session gets a new id and a
+    new CSRF token (nothing known before sign-in is worth anything after), and its sign-in
+    is an audit event that sign-out closes.
+    """
     error = None
+    target = _checked_next()
     if request.method == "POST":
         client = authenticate(get_session(), request.form.get("api_key", "").strip())
+        refused = refusal(client) if client is not None else None
         if client is None or client.role != "admin":
             error = "That is not an active admin key."
+        elif refused is not None:
+            error = refused[1]
         else:
-            token = session.get(_CSRF)
+            session_id = secrets.token_urlsafe(32)
             session.clear()  # a fresh session at sign-in: no fixation
             session.permanent = True
             session[ADMIN_SESSION_KEY] = client.id
             session[ADMIN_SESSION_FINGERPRINT] = client.key_hash[:16]
-            session[_CSRF] = token or secrets.token_urlsafe(32)
+            session[ADMIN_SESSION_ID] = session_id
+            session[_CSRF] = secrets.token_urlsafe(32)
             audit.record(get_session(), actor=audit.Actor.of(client), action="admin.sign_in",
+                         subject_type=ADMIN_SESSION_SUBJECT,
+                         subject_id=session_subject(session_id),
                          request_id=g.request_id)  # fmt: skip
             get_session().commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(target))
     return render_template("admin/sign_in.html", error=error), (401 if error else 200)
 
 
 @bp.route("/sign-out", methods=["POST"])
 @allow("admin")
 def sign_out() -> ResponseReturnValue:
+    """End the session on the server too: a copy of the cookie is refused from now on."""
+    session_id = session.get(ADMIN_SESSION_ID)
+    if isinstance(session_id, str):
+        audit.record(get_session(), actor=_actor(), action="admin.sign_out",
+                     subject_type=ADMIN_SESSION_SUBJECT, subject_id=session_subject(session_id),
+                     request_id=g.request_id)  # fmt: skip
+        get_session().commit()
     session.clear()
     return redirect(url_for("admin.sign_in"))
 
@@ -321,3 +363,21 @@ def imports() -> ResponseReturnValue:
     batches = dashboard.batch_outcomes(s)
     return render_template("admin/imports.html", batches=batches,
                            communes=dashboard.commune_quality(s))  # fmt: skip
+
+
+@bp.route("/imports/<int:batch_id>/errors", methods=["GET"])
+@allow("admin")
+def import_errors(batch_id: int) -> ResponseReturnValue:
+    """A batch's error report (CSV, as the API's): the read is an audit event."""
+    s = get_session()
+    try:
+        batch = get_batch(s, batch_id)
+    except PopdbError as exc:
+        abort(404, exc.message)
+    audit_report_read(s, _actor(), batch, request_id=g.request_id)
+    s.commit()
+    return Response(
+        stream_with_context(with_bom(report_lines(s, batch.id))),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{batch.id}-errors.csv"'},
+    )

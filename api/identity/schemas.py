@@ -135,6 +135,14 @@ class LookupArgsSchema(Schema):
                                                  "this day (YYYY-MM-DD)"})
 
 
+class LookupBodySchema(LookupArgsSchema):
+    """POST /lookup: the number in the body, out of URLs that proxies and servers log."""
+
+    personal_id_number = fields.String(
+        required=True, metadata={"description": "the 12-digit personal ID number"}
+    )
+
+
 #: A flat person: the number, the request id, and of the rest only what the policy grants.
 LookupSchema = Schema.from_dict(
     {

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, stream_with_context, url_for
+from flask import Response, current_app, g, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 
+from api import safe_json
 from api.auth import allow, current_client
 from api.db import get_session
+from api.error_responses import error_response
 from api.imports.schemas import (
     ImportListArgsSchema,
     ImportListSchema,
@@ -30,10 +33,12 @@ from importers.batches import (
 )
 from importers.error_report import report_lines
 from importers.worker import notify
+from popdb.core import audit
 from popdb.core.errors import Forbidden, InvalidInput
 from popdb.core.models import ApiClient, ImportBatch
 from popdb.core.pages import fetch_size, page_of
 from popdb.core.settings import Settings
+from popdb.identity import usage
 
 blp = Blueprint(
     "imports",
@@ -68,6 +73,7 @@ def _with_report_url(batch: ImportBatch, out: dict[str, Any]) -> dict[str, Any]:
 @blp.response(202, ImportSummarySchema)
 @blp.alt_response(200, schema=ImportSummarySchema, description="The same file was already loaded")
 @blp.alt_response(413, description="The file is larger than POPDB_MAX_UPLOAD_BYTES")
+@blp.alt_response(429, description="More uploads this hour than POPDB_POLICE_UPLOADS_PER_HOUR")
 @blp.doc(security=_SECURITY)
 @allow("police")
 def upload(form: dict[str, Any]) -> ResponseReturnValue:
@@ -77,6 +83,9 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
     `duplicate_batch: true` when this commune already uploaded the very same file.
     """
     client = current_client()
+    limited = _upload_rate(client)
+    if limited is not None:
+        return limited
     commune_code = form.get("commune_code") or client.commune_code
     if commune_code is None:
         raise InvalidInput(
@@ -87,7 +96,7 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
     mapping = None
     if form.get("mapping"):
         try:
-            mapping = json.loads(form["mapping"])
+            mapping = safe_json.loads(form["mapping"])
         except json.JSONDecodeError as exc:
             raise InvalidInput(
                 f"The mapping profile is not valid JSON: {exc.msg} at line {exc.lineno}, "
@@ -166,9 +175,12 @@ def import_errors(batch_id: int) -> ResponseReturnValue:
     severity. Cells that a spreadsheet would run as formulas are neutralised."""
     session = get_session()
     batch = get_batch(session, batch_id)
-    _check_commune(current_client(), batch.commune_code)
+    client = current_client()
+    _check_commune(client, batch.commune_code)
+    audit_report_read(session, audit.Actor.of(client), batch, request_id=g.request_id)
+    session.commit()
     name = f"import-{batch.id}-errors.csv"
-    body = stream_with_context(_with_bom(report_lines(session, batch.id)))
+    body = stream_with_context(with_bom(report_lines(session, batch.id)))
     return Response(
         body,
         mimetype="text/csv",
@@ -176,7 +188,46 @@ def import_errors(batch_id: int) -> ResponseReturnValue:
     )
 
 
-def _with_bom(lines: Any) -> Any:
+def audit_report_read(
+    session: Session, actor: audit.Actor, batch: ImportBatch, *, request_id: str | None
+) -> None:
+    """An error report quotes the rows it found fault with, dates of birth included: reading
+    one is a read of personal data, so it is on the audit chain like a person's page."""
+    audit.record(
+        session, actor=actor, action="import.error_report_read", subject_type="import_batch",
+        subject_id=batch.id, request_id=request_id,
+        detail={"commune_code": batch.commune_code, "rejected": batch.rejected,
+                "warnings": batch.warnings},
+    )  # fmt: skip
+
+
+#: The usage counter kind of police uploads (client_usage.kind, at most 8 characters).
+UPLOAD_KIND = "upload"
+
+
+def _upload_rate(client: ApiClient) -> ResponseReturnValue | None:
+    """OWASP API4: each upload costs a worker minutes of validation and matching, so a
+    police client may send at most POPDB_POLICE_UPLOADS_PER_HOUR per hour. Counted in
+    PostgreSQL with the identity rate counters (shared by every worker), committed at once so
+    that a refused or failed upload still counts."""
+    per_hour = _settings().police_uploads_per_hour
+    if per_hour <= 0:
+        return None
+    session = get_session()
+    hits, left = usage.bump(session, client.id, UPLOAD_KIND, 3600)
+    session.commit()
+    if hits <= per_hour:
+        return None
+    response, status = error_response(
+        429, "rate_limited", f"More than {per_hour} uploads in an hour; try again later.",
+        {"limit": "per_hour"},
+    )  # fmt: skip
+    response.headers["Retry-After"] = str(left)
+    return response, status
+
+
+def with_bom(lines: Any) -> Any:
+    """The report's lines after a UTF-8 byte order mark."""
     yield "\ufeff"  # Excel reads a UTF-8 CSV as Vietnamese only with the BOM
     yield from lines
 

@@ -42,7 +42,9 @@ def _engine_for(url: str) -> sa.Engine:
     0.1 s with the server still up fails its next statement: SQLAlchemy then discards the
     whole pool and the request answers 503 (api/error_responses.py).
     """
-    engine = sa.create_engine(url, pool_size=10, max_overflow=10)
+    # hide_parameters: a failed statement's error (logged, raised) never quotes its values,
+    # which are personal data (names, numbers, dates of birth).
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10, hide_parameters=True)
 
     @sa.event.listens_for(engine, "checkin")
     def _returned(_dbapi: object, record: sa.pool.ConnectionPoolEntry) -> None:

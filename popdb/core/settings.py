@@ -50,6 +50,17 @@ def _date(name: str, default: dt.date) -> dt.date:
 DEFAULT_EPOCH = dt.date(2016, 1, 1)
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true/false), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. `DATABASE_URL` unset means the embedded server under `home`."""
@@ -85,6 +96,13 @@ class Settings:
     #: 65 are two questions of one predicate)
     identity_questions_per_number: int = 10
     identity_predicates_per_number: int = 3
+    #: web hardening (issue 22): the admin cookie's Secure flag (off only for plain-HTTP
+    #: development), the absolute admin session lifetime, per-route detail on /metrics,
+    #: and police uploads allowed per hour and client
+    session_cookie_secure: bool = True
+    admin_session_hours: int = 8
+    metrics_per_route: bool = False
+    police_uploads_per_hour: int = 120
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -114,6 +132,10 @@ class Settings:
             epoch=_date("POPDB_EPOCH", DEFAULT_EPOCH),
             identity_questions_per_number=_int("POPDB_IDENTITY_QUESTIONS_PER_NUMBER", 10),
             identity_predicates_per_number=_int("POPDB_IDENTITY_PREDICATES_PER_NUMBER", 3),
+            session_cookie_secure=_bool("POPDB_SESSION_COOKIE_SECURE", True),
+            admin_session_hours=_int("POPDB_ADMIN_SESSION_HOURS", 8),
+            metrics_per_route=_bool("POPDB_METRICS_PER_ROUTE", False),
+            police_uploads_per_hour=_int("POPDB_POLICE_UPLOADS_PER_HOUR", 120),
         )
 
     @property

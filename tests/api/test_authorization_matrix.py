@@ -62,6 +62,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/identity/verify"): _agency_op("verify"),
     ("POST", "/api/v1/identity/verify/batch"): _agency_op("verify_batch"),
     ("GET", "/api/v1/identity/persons/<string:personal_id_number>"): _agency_op("lookup"),
+    ("POST", "/api/v1/identity/lookup"): _agency_op("lookup"),
     ("POST", "/api/v1/identity/check"): _agency_op("predicates"),
     ("GET", "/api/v1/persons/<int:person_id>/access-log"): ADMIN_ONLY,
     ("GET", "/api/v1/persons/<int:person_id>"): ADMIN_ONLY,
@@ -96,6 +97,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
         for method, rule in (
             ("GET", "/admin/"),
             ("GET", "/admin/imports"),
+            ("GET", "/admin/imports/<int:batch_id>/errors"),
             ("GET", "/admin/reviews"),
             ("GET", "/admin/reviews/export.csv"),
             ("GET", "/admin/persons"),
@@ -186,6 +188,10 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("GET", "/api/v1/identity/persons/<string:personal_id_number>"): lambda w: {
         "path": f"/api/v1/identity/persons/{PIN}?purpose=matrix"
     },
+    ("POST", "/api/v1/identity/lookup"): lambda w: {
+        "path": "/api/v1/identity/lookup",
+        "json": {"personal_id_number": PIN, "purpose": PURPOSE},
+    },
     ("POST", "/api/v1/identity/check"): lambda w: {
         "path": "/api/v1/identity/check",
         "json": {"personal_id_number": PIN, "purpose": PURPOSE, "predicates": {"alive": True}},
@@ -227,6 +233,9 @@ REQUESTS: dict[tuple[str, str], Request] = {
         "path": f"/admin/persons/{w['person_id']}"
     },
     ("GET", "/admin/reviews/<int:item_id>"): lambda w: {"path": "/admin/reviews/1"},
+    ("GET", "/admin/imports/<int:batch_id>/errors"): lambda w: {
+        "path": f"/admin/imports/{w['batch_id']}/errors"
+    },
     ("POST", "/admin/persons/<int:person_id>/life-events"): lambda w: {
         "path": f"/admin/persons/{w['person_id']}/life-events"
     },

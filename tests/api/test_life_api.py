@@ -116,6 +116,9 @@ def test_the_admin_person_page_records_a_death_and_a_correction(client, session,
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     key = headers["Authorization"].removeprefix("Bearer ")
     client.post("/admin/sign-in", data={"api_key": key, "csrf_token": token})
+    # sign-in issues a fresh CSRF token: the forms after it carry the new one
+    page = client.get(f"/admin/persons/{person.id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
     r = client.post(f"/admin/persons/{person.id}/life-events", data={
         "csrf_token": token, "kind": "death", "occurred_on": "2026-01-05",
         "record_reference": "KT-9", "reason": "civil status"})  # fmt: skip

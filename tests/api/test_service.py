@@ -37,7 +37,8 @@ def test_metrics_are_in_prometheus_text_format(client) -> None:
     r = client.get("/metrics")
     assert r.status_code == 200
     assert r.mimetype == "text/plain"
-    assert 'popdb_http_requests_total{method="GET",route="/healthz",status="200"}' in r.get_data(
+    # per-route labels only with POPDB_METRICS_PER_ROUTE (issue 22): by default one series
+    assert 'popdb_http_requests_total{method="GET",route="*",status="200"}' in r.get_data(
         as_text=True
     )
 

@@ -30,7 +30,9 @@ def server(scratch_database_url, tmp_path):
     with Session(engine) as session:
         key = create_client(session, name="browser admin", role="admin").api_key
         session.commit()
-    app = create_app(Settings(database_url=scratch_database_url, home=tmp_path / "home"))
+    # plain http on 127.0.0.1, as in development: the Secure cookie flag is turned off
+    app = create_app(Settings(database_url=scratch_database_url, home=tmp_path / "home",
+                              session_cookie_secure=False))  # fmt: skip
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
     thread.start()
