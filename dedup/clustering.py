@@ -114,11 +114,46 @@ def cluster(
     personal ID numbers one slip apart. `persons` gives each record's
     current person id (or -1): records of one person start in one cluster. `cannot_link`
     are position pairs a reviewer called distinct."""
-    n = len(frame)
-    pins, sexes, years = frame["pin"], frame["sex"], frame["dob_year"]
-    parent = np.arange(n)
+    forest = _Forest(frame, persons)
+    if persons is not None:
+        forest.join_persons(persons)
+    apart = _apart(pairs, decision, disagree, vouched, cannot_link, len(frame))
+    decision = decision.copy()
+    refused: dict[int, str] = {}
+    auto = np.flatnonzero(decision == AUTO_LINK)
+    order = auto[np.argsort(-probability[auto], kind="stable")]
+    for k in order.tolist():
+        ra, rb = forest.find(int(pairs.left[k])), forest.find(int(pairs.right[k]))
+        if ra == rb:
+            continue
+        a, b = forest.get(ra), forest.get(rb)
+        reason = _conflict(a, b, vouched=vouched is not None and bool(vouched[k]),
+                           clean=clean is not None and bool(clean[k]))  # fmt: skip
+        if reason is None:
+            small, other = (a, rb) if len(a.members) <= len(b.members) else (b, ra)
+            if any(forest.find(j) == other for i in small.members for j in apart.get(i, ())):
+                reason = "distinct_inside"
+        if reason is not None:
+            decision[k] = REVIEW
+            refused[k] = reason
+            continue
+        forest.union(ra, rb)
+    return Clustering(forest.labels(), decision, refused)
 
-    def find(i: int) -> int:
+
+class _Forest:
+    """Union-find over the records, each root holding what its cluster knows (numbers,
+    sexes, birth years, person); a record's cluster is made on first use, since most
+    records never meet a link."""
+
+    def __init__(self, frame: Frame, persons: np.ndarray | None) -> None:
+        self.pins, self.sexes, self.years = frame["pin"], frame["sex"], frame["dob_year"]
+        self.persons = persons
+        self.parent = np.arange(len(frame))
+        self.clusters: dict[int, _Cluster] = {}
+
+    def find(self, i: int) -> int:
+        parent = self.parent
         root = i
         while parent[root] != root:
             root = parent[root]
@@ -126,13 +161,11 @@ def cluster(
             parent[i], i = root, parent[i]
         return root
 
-    clusters: dict[int, _Cluster] = {}
-
-    def get(i: int) -> _Cluster:
-        """A record's cluster, made on first use: most records never meet a link."""
-        c = clusters.get(i)
+    def get(self, i: int) -> _Cluster:
+        c = self.clusters.get(i)
         if c is None:
-            c = clusters[i] = _Cluster(
+            pins, sexes, years, persons = self.pins, self.sexes, self.years, self.persons
+            c = self.clusters[i] = _Cluster(
                 [i],
                 {pins[i]} if pins[i] is not None else set(),
                 {int(sexes[i])} if sexes[i] >= 0 else set(),
@@ -141,10 +174,10 @@ def cluster(
             )
         return c
 
-    def union(a: int, b: int) -> int:
-        big, small = (a, b) if len(get(a).members) >= len(get(b).members) else (b, a)
-        parent[small] = big
-        cb, cs = get(big), clusters.pop(small)
+    def union(self, a: int, b: int) -> int:
+        big, small = (a, b) if len(self.get(a).members) >= len(self.get(b).members) else (b, a)
+        self.parent[small] = big
+        cb, cs = self.get(big), self.clusters.pop(small)
         cb.members += cs.members
         cb.pins |= cs.pins
         cb.sexes |= cs.sexes
@@ -152,22 +185,40 @@ def cluster(
         cb.person = cb.person if cb.person is not None else cs.person
         return big
 
-    if persons is not None:
+    def join_persons(self, persons: np.ndarray) -> None:
+        """Records of one person start in one cluster."""
         first: dict[int, int] = {}
         for i in np.flatnonzero(persons >= 0).tolist():
             p = int(persons[i])
             if p in first:
-                ra, rb = find(first[p]), find(i)
+                ra, rb = self.find(first[p]), self.find(i)
                 if ra != rb:
-                    union(ra, rb)
+                    self.union(ra, rb)
             else:
                 first[p] = i
 
+    def labels(self) -> np.ndarray:
+        labels = np.arange(len(self.parent))
+        for i in np.flatnonzero(self.parent != labels).tolist():
+            labels[i] = self.find(i)
+        return labels
+
+
+def _apart(
+    pairs: Pairs,
+    decision: np.ndarray,
+    disagree: np.ndarray | None,
+    vouched: np.ndarray | None,
+    cannot_link: Iterable[tuple[int, int]],
+    n: int,
+) -> dict[int, set[int]]:
+    """Each record's partners that must not end in its cluster: reviewers' distinct pairs,
+    and the pairs that are evidence of two people (only for records that can join
+    something: the others need no memory of them)."""
     apart: dict[int, set[int]] = defaultdict(set)
     for x, y in cannot_link:
         apart[x].add(y)
         apart[y].add(x)
-    # Only records that can join something need their "distinct" partners remembered.
     linked = np.zeros(n, dtype=bool)
     linked[pairs.left[decision == AUTO_LINK]] = True
     linked[pairs.right[decision == AUTO_LINK]] = True
@@ -178,28 +229,4 @@ def cluster(
     for x, y in zip(pairs.left[low].tolist(), pairs.right[low].tolist(), strict=True):
         apart[x].add(y)
         apart[y].add(x)
-
-    decision = decision.copy()
-    refused: dict[int, str] = {}
-    auto = np.flatnonzero(decision == AUTO_LINK)
-    order = auto[np.argsort(-probability[auto], kind="stable")]
-    for k in order.tolist():
-        ra, rb = find(int(pairs.left[k])), find(int(pairs.right[k]))
-        if ra == rb:
-            continue
-        a, b = get(ra), get(rb)
-        reason = _conflict(a, b, vouched=vouched is not None and bool(vouched[k]),
-                           clean=clean is not None and bool(clean[k]))  # fmt: skip
-        if reason is None:
-            small, other = (a, rb) if len(a.members) <= len(b.members) else (b, ra)
-            if any(find(j) == other for i in small.members for j in apart.get(i, ())):
-                reason = "distinct_inside"
-        if reason is not None:
-            decision[k] = REVIEW
-            refused[k] = reason
-            continue
-        union(ra, rb)
-    labels = np.arange(n)
-    for i in np.flatnonzero(parent != labels).tolist():
-        labels[i] = find(i)
-    return Clustering(labels, decision, refused)
+    return apart

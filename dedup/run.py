@@ -137,48 +137,36 @@ def _related_query(rules: tuple[BlockingRule, ...]) -> str:
     return " UNION ".join(parts)
 
 
+class _Laps:
+    """Seconds per stage, into the run's summary."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.clock = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = round(now - self.clock, 2)
+        self.clock = now
+
+
 def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunResult:
     """Score and cluster what is not yet matched (or everything with `rebuild`), in the
-    caller's transaction."""
+    caller's transaction: keys → frame → block → compare (training first, without a model)
+    → score → cluster → scored pairs stored."""
     summary = RunSummary()
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        summary.seconds[name] = round(now - clock, 2)
-        clock = now
-
+    lap = _Laps(summary.seconds)
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('popdb.dedup'))"))
     say("computing match keys")
     summary.keys_computed = store.compute_missing_keys(connection)
     lap("keys")
-    summary.new_records = (
-        connection.scalar(
-            sa.text("SELECT count(*) FROM source_record WHERE status = 'accepted' AND NOT matched")
-        )
-        or 0
-    )
+    summary.new_records = connection.scalar(_UNMATCHED) or 0
     if summary.new_records == 0 and not options.rebuild:
         return RunResult(summary, [])
 
     found = None if options.retrain else active_model(connection)
     say("reading records")
-    if found is None or options.rebuild:
-        frame, persons, matched = store.load_frame(connection)
-    else:
-        # One set of ids, analysed, joined once: "NOT matched OR id IN (related)" made the
-        # planner test each of a million registry records against the related list in turn.
-        connection.execute(sa.text(
-            "CREATE TEMP TABLE dedup_related ON COMMIT DROP AS "
-            "SELECT id AS record_id FROM source_record WHERE NOT matched "
-            f"UNION {_related_query(found[2].rules)}"
-        ))  # fmt: skip
-        connection.execute(sa.text("ANALYZE dedup_related"))
-        frame, persons, matched = store.load_frame(
-            connection, "k.record_id IN (SELECT record_id FROM dedup_related)"
-        )
-        connection.execute(sa.text("DROP TABLE dedup_related"))
+    frame, persons, matched = _read(connection, found, rebuild=options.rebuild)
     summary.records = len(frame)
     lap("read")
     new = None if options.rebuild else ~matched
@@ -190,26 +178,9 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     summary.pairs_per_rule = report.as_dict()
     lap("block")
 
-    if found is None:
-        comparisons = comparisons_for(frame)
-        say(f"comparing {len(pairs):,} pairs")
-        gammas = compute_gammas(frame, pairs, comparisons)
-        lap("compare")
-        say("training the model")
-        model = train(frame, pairs, comparisons, rules=rules, thresholds=options.thresholds,
-                      seed=options.seed, gammas=gammas)  # fmt: skip
-        model_id, version = save_model(connection, model, "trained without labels (EM)")
-        summary.trained = True
-        lap("train")
-    else:
-        model_id, version, model = found
-        if options.thresholds is not None:
-            model = model.with_thresholds(options.thresholds)
-        say(f"comparing {len(pairs):,} pairs")
-        gammas = compute_gammas(frame, pairs, model.comparisons)
-        lap("compare")
-    summary.model_version = version
-
+    model_id, model, gammas = _model_and_gammas(
+        connection, frame, pairs, found, rules, options, summary, say, lap
+    )
     scores = match_weights(
         gammas, model, tf_adjustments(model, frame, pairs, gammas), tags=pairs.rule
     )
@@ -217,18 +188,8 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     lap("score")
 
     say("clustering")
-    position = {int(i): k for k, i in enumerate(frame.ids.tolist())}
-    cannot = [
-        (position[a], position[b])
-        for a, b in store.reviewer_distinct_pairs(connection)
-        if a in position and b in position
-    ]
-    result = cluster(
-        frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
-        vouched=vouched(gammas, model), clean=clean(gammas, model),
-        persons=None if options.rebuild else persons,
-        cannot_link=cannot,
-    )  # fmt: skip
+    result = _cluster(connection, frame, pairs, scores, decision, gammas, model,
+                      persons=None if options.rebuild else persons)  # fmt: skip
     decision = result.decision
     summary.refused_links = len(result.refused)
     summary.auto_links = int((decision == AUTO_LINK).sum())
@@ -248,6 +209,81 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     )  # fmt: skip
     lap("write")
     return RunResult(summary, _assignments(frame, result.labels, new))
+
+
+_UNMATCHED = sa.text("SELECT count(*) FROM source_record WHERE status = 'accepted' AND NOT matched")
+
+
+def _read(
+    connection: sa.Connection, found: tuple[int, int, MatchModel] | None, *, rebuild: bool
+) -> tuple[Frame, np.ndarray, np.ndarray]:
+    """The records to compare: all of them (no model yet, or a rebuild), else the unmatched
+    ones and the registry records sharing a blocking key with them."""
+    if found is None or rebuild:
+        return store.load_frame(connection)
+    # One set of ids, analysed, joined once: "NOT matched OR id IN (related)" made the
+    # planner test each of a million registry records against the related list in turn.
+    connection.execute(sa.text(
+        "CREATE TEMP TABLE dedup_related ON COMMIT DROP AS "
+        "SELECT id AS record_id FROM source_record WHERE NOT matched "
+        f"UNION {_related_query(found[2].rules)}"
+    ))  # fmt: skip
+    connection.execute(sa.text("ANALYZE dedup_related"))
+    loaded = store.load_frame(connection, "k.record_id IN (SELECT record_id FROM dedup_related)")
+    connection.execute(sa.text("DROP TABLE dedup_related"))
+    return loaded
+
+
+def _model_and_gammas(
+    connection: sa.Connection,
+    frame: Frame,
+    pairs: Any,
+    found: tuple[int, int, MatchModel] | None,
+    rules: tuple[BlockingRule, ...],
+    options: RunOptions,
+    summary: RunSummary,
+    say: Say,
+    lap: _Laps,
+) -> tuple[int, MatchModel, Any]:
+    """The active model (a new one trained by EM when there is none) and the pairs' gammas."""
+    if found is None:
+        comparisons = comparisons_for(frame)
+        say(f"comparing {len(pairs):,} pairs")
+        gammas = compute_gammas(frame, pairs, comparisons)
+        lap("compare")
+        say("training the model")
+        model = train(frame, pairs, comparisons, rules=rules, thresholds=options.thresholds,
+                      seed=options.seed, gammas=gammas)  # fmt: skip
+        model_id, version = save_model(connection, model, "trained without labels (EM)")
+        summary.trained = True
+        lap("train")
+    else:
+        model_id, version, model = found
+        if options.thresholds is not None:
+            model = model.with_thresholds(options.thresholds)
+        say(f"comparing {len(pairs):,} pairs")
+        gammas = compute_gammas(frame, pairs, model.comparisons)
+        lap("compare")
+    summary.model_version = version
+    return model_id, model, gammas
+
+
+def _cluster(
+    connection: sa.Connection, frame: Frame, pairs: Any, scores: Any, decision: np.ndarray,
+    gammas: Any, model: MatchModel, *, persons: np.ndarray | None,
+) -> Any:  # fmt: skip
+    """Clusters under the hard rules, with the reviewers' distinct pairs kept apart."""
+    position = {int(i): k for k, i in enumerate(frame.ids.tolist())}
+    cannot = [
+        (position[a], position[b])
+        for a, b in store.reviewer_distinct_pairs(connection)
+        if a in position and b in position
+    ]
+    return cluster(
+        frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
+        vouched=vouched(gammas, model), clean=clean(gammas, model), persons=persons,
+        cannot_link=cannot,
+    )  # fmt: skip
 
 
 def _assignments(frame: Frame, labels: np.ndarray, new: np.ndarray | None) -> list[tuple[int, int]]:

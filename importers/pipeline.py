@@ -145,39 +145,10 @@ def process(
     with open_table(path, **opening) as table:
         bound = resolve_profile(table.header, profile)
         found = conventions(path, opening, bound)
-        validator = RowValidator(
-            collected_on=batch.collected_on,
-            communes_in_force=reference.communes_in_force,
-            vintage=reference.vintage,
-            known_codes=reference.known_codes,
-            province_of=reference.province_of,
-            name_order=bound.profile.name_order,
-            dob_month_first=found.dob_month_first,
-            sex_zero_is_female=found.sex_zero_is_female,
-            name_columns=" + ".join(
-                c
-                for f in ("full_name", "family_name", "middle_name", "given_name")
-                for c in bound.field_columns.get(f, ())
-            ),
-            today=today,
-        )
-
+        validator = _validator(batch, reference, bound, found, today)
         assert table.parser is not None  # open_table gives every table one
         work = ChunkWork(batch_id, table.parser, bound, validator)
-        # Millions of short-lived, acyclic row objects: reference counting frees them, and the
-        # cycle collector would only rescan the growing caches over and over (~20 % of time).
-        # Workers are forked with it off, and with the validator as it is now.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            with OrderedPool(work, workers=import_workers(path, workers)) as pool:
-                chunks = pool.map(table.blocks(CHUNK_ROWS))
-                counts = load(session.connection(), batch_id, work.typed_columns, chunks, progress)
-        finally:
-            if collecting:
-                gc.enable()
-        if progress is not None:
-            progress(counts.rows)
+        counts = _load_rows(session, work, table, import_workers(path, workers), progress)
         batch.options = {
             **options,
             "format": table.format,
@@ -203,6 +174,50 @@ def process(
     session.flush()
     session.refresh(batch)
     return batch
+
+
+def _validator(
+    batch: ImportBatch, reference: Any, bound: Any, found: Any, today: dt.date | None
+) -> RowValidator:
+    """The batch's validator: its collection date and unit list, the file's conventions."""
+    return RowValidator(
+        collected_on=batch.collected_on,
+        communes_in_force=reference.communes_in_force,
+        vintage=reference.vintage,
+        known_codes=reference.known_codes,
+        province_of=reference.province_of,
+        name_order=bound.profile.name_order,
+        dob_month_first=found.dob_month_first,
+        sex_zero_is_female=found.sex_zero_is_female,
+        name_columns=" + ".join(
+            c
+            for f in ("full_name", "family_name", "middle_name", "given_name")
+            for c in bound.field_columns.get(f, ())
+        ),
+        today=today,
+    )
+
+
+def _load_rows(
+    session: Session, work: ChunkWork, table: Any, workers: int, progress: Progress | None
+) -> Any:
+    """Every block of the table validated in the workers and copied in file order."""
+    # Millions of short-lived, acyclic row objects: reference counting frees them, and the
+    # cycle collector would only rescan the growing caches over and over (~20 % of time).
+    # Workers are forked with it off, and with the validator as it is now.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with OrderedPool(work, workers=workers) as pool:
+            chunks = pool.map(table.blocks(CHUNK_ROWS))
+            counts = load(session.connection(), work.batch_id, work.typed_columns, chunks,
+                          progress)  # fmt: skip
+    finally:
+        if collecting:
+            gc.enable()
+    if progress is not None:
+        progress(counts.rows)
+    return counts
 
 
 def run_batch(

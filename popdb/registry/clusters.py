@@ -154,7 +154,7 @@ def _retire_emptied(connection: sa.Connection, actor: str) -> int:
 #: most records give, a full date over a partial one, the full date most records give, and
 #: the most recent. A CTE named dob_source: (person_id, dob_src).
 _DOB_SOURCE = """
-        number_year AS (
+        number_year AS MATERIALIZED (
             SELECT person_id, mode() WITHIN GROUP (ORDER BY 1900
                 + substr(personal_id_number, 4, 1)::int / 2 * 100
                 + substr(personal_id_number, 5, 2)::int) AS year
@@ -162,7 +162,7 @@ _DOB_SOURCE = """
             WHERE person_id IN {staged} AND status = 'accepted'
               AND personal_id_number ~ '^[0-9]{{12}}$'
             GROUP BY person_id),
-        dated AS (
+        dated AS MATERIALIZED (
             SELECT sr.person_id, sr.id, sr.dob_year, sr.dob_month, sr.dob_day,
                    b.collected_on,
                    count(*) OVER (PARTITION BY sr.person_id, sr.dob_year) AS year_votes,
@@ -171,7 +171,7 @@ _DOB_SOURCE = """
             FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id
             WHERE sr.person_id IN {staged} AND sr.status = 'accepted'
               AND sr.dob_year IS NOT NULL),
-        dob_source AS (
+        dob_source AS MATERIALIZED (
             SELECT DISTINCT ON (sr.person_id) sr.person_id, sr.id AS dob_src
             FROM dated sr LEFT JOIN number_year ny ON ny.person_id = sr.person_id
             ORDER BY sr.person_id, (ny.year IS NOT NULL AND sr.dob_year <> ny.year),
