@@ -18,7 +18,8 @@ def staged_persons(
     connection: sa.Connection, persons: Iterable[int] | sa.TextClause
 ) -> Iterator[None]:
     """Stage `persons` (ids, or a statement selecting them) for `refresh_golden` and
-    `assign_numbers`, analysed for the planner; dropped on leaving."""
+    `assign_numbers`, analysed for the planner; dropped on leaving (after an error, by the
+    rollback)."""
     run = connection.execute
     run(sa.text(f"CREATE TEMP TABLE {STAGED} (person_id bigint PRIMARY KEY) ON COMMIT DROP"))
     if isinstance(persons, sa.TextClause):
@@ -28,7 +29,7 @@ def staged_persons(
         run(sa.text(f"INSERT INTO {STAGED} (person_id) SELECT unnest(CAST(:ids AS bigint[]))"),
             {"ids": ids})  # fmt: skip
     run(sa.text(f"ANALYZE {STAGED}"))
-    try:
-        yield
-    finally:
-        run(sa.text(f"DROP TABLE IF EXISTS {STAGED}"))
+    yield
+    # Not in a `finally`: after an error the transaction is rolled back, which drops the
+    # table it created, and a statement on a dead connection would hide the real error.
+    run(sa.text(f"DROP TABLE {STAGED}"))
