@@ -16,6 +16,7 @@ from tests.replicas.support import Cluster, audit_count, cluster, served_delta, 
 
 HOA = "001190000101"
 LAN = "001190000102"
+THU = "001190000103"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,11 @@ def test_written_on_the_primary_read_on_the_replica_audited_on_the_primary(c: Cl
 
 
 def test_a_lagging_replica_is_skipped_and_reported(c: Cluster) -> None:
+    # A replica that has replayed no transaction yet has no replay time, so its lag is
+    # unknown (never used). Under xdist this test may be the module's first on its worker:
+    # let the replica replay one commit before pausing it.
+    c.add_person(THU, "Lê Thị Thu")
+    c.wait_replayed()
     with c.replica_engine().connect() as conn:
         conn.exec_driver_sql("SELECT pg_wal_replay_pause()")
         conn.commit()
