@@ -115,6 +115,13 @@ class _Entry(NamedTuple):
     side: Any = None
 
 
+class OldNumber(NamedTuple):
+    """The PIN check's side for an old identity card (CMND) number found in the PIN column:
+    it is kept as the record's other document number (when the row has none of its own)."""
+
+    number: str
+
+
 class _NameEntry(NamedTuple):
     text: str
     issues: tuple[Issue, ...]
@@ -254,7 +261,10 @@ class RowValidator:
             issues.extend(done.issues)
             if name == _PIN:
                 info = done.side
-        if info is not None:
+        if isinstance(info, OldNumber):
+            if record["other_id_number"] is None:
+                record["other_id_number"] = info.number
+        elif info is not None:
             column = _columns(mapped.get(_PIN))
             issues.extend(
                 Issue(_PIN, column, info.number, code, message)
@@ -415,6 +425,17 @@ class RowValidator:
     def _pin(self, fv: FieldValue | None, record: dict[str, Any], issues: list[Issue]) -> None:
         text = _value(fv)
         if text is None:
+            return
+        if _is_cmnd(text):
+            # One "Số CMND/CCCD" column holds both documents: a 9-digit value is the old card
+            # (CMND), not a PIN with a wrong length. It is not comparable to a 12-digit PIN;
+            # it can link through another record's old number (validate() moves it there).
+            moved: dict[str, Any] = {}
+            self._other_id(fv, moved, issues)
+            if moved.get("other_id_number"):
+                record["_pin"] = OldNumber(moved["other_id_number"])
+                issues.append(Issue("personal_id_number", _columns(fv), text,
+                                    "cmnd_in_pin_column", _CMND_IN_PIN))  # fmt: skip
             return
         try:
             info = pin.parse_pin(text, today=self.today, restore_leading_zeros=True)
@@ -618,6 +639,19 @@ _DATE_WARNINGS = {
     "placeholder_jan_1": "1 January is often written when only the year of birth is known; "
     "it is kept, but matched as a low-confidence date.",
 }
+_CMND_IN_PIN = (
+    "A 9-digit old identity card (CMND) number in the personal ID number column: kept as "
+    "the record's old card number, not compared with 12-digit numbers."
+)
+
+
+def _is_cmnd(text: str) -> bool:
+    """A cell of 8 or 9 digits (separators allowed, no letters): an old card number (CMND;
+    8 when a spreadsheet dropped its leading zero), never a 12-digit PIN."""
+    digits = "".join(_DIGITS.findall(text))
+    return len(digits) in (8, 9) and not _has_letter(text)
+
+
 _PIN_WARNINGS = {
     "leading_zero_restored": "The number lost its leading zero(s) in a spreadsheet; restored.",
     "abroad_code_unverified": "The first three digits are a code for a birth registered abroad; "
@@ -707,6 +741,14 @@ class BulkValidator:
                 columns += v._owned[i]
             else:
                 absent += v._owned[i]
+        # An old card number in the PIN column becomes the row's other document number:
+        # that column is then always written by the checks' part, never by the absent part.
+        self._old_id_at: int | None = None
+        if _PIN in plan.fields:
+            if "other_id_number" in absent:
+                absent.remove("other_id_number")
+                columns.append("other_id_number")
+            self._old_id_at = columns.index("other_id_number") - len(NAME_COLUMNS)
         #: The typed columns, in the order of `BulkResult.typed`.
         self.columns: tuple[str, ...] = (*columns, *absent)
         self._absent_text = "\t".join([NULL] * len(absent))
@@ -770,6 +812,7 @@ class BulkValidator:
             self._review(index, memo)
         if _PIN in sides:
             self._cross_check(sides, pin_texts, issues)
+            self._old_numbers(sides[_PIN], texts)
         if self._absent_text:
             texts.append(repeat(self._absent_text))
         typed = list(map("\t".join, zip(*texts, strict=False)))  # repeat() is endless
@@ -850,6 +893,23 @@ class BulkValidator:
             entries.append(get(v) or miss(v))
         return entries
 
+    def _old_numbers(self, pins: list[Any], texts: list[Any]) -> None:
+        """Rows whose PIN cell held an old card number (`OldNumber`) and that have no other
+        document number of their own get it as that number (as `RowValidator.validate`).
+        `texts`: the names' texts, then one list of texts per present check."""
+        if self._old_id_at is None:
+            return
+        check, offset = 0, self._old_id_at
+        widths = [len(self.validator._owned[i]) for i, *_ in self._present]
+        while check < len(widths) and offset >= widths[check]:
+            offset, check = offset - widths[check], check + 1
+        if check == len(widths):  # other_id_number not mapped: a column of its own
+            texts.append([NULL] * len(pins))
+        column = texts[1 + check]
+        for i, side in enumerate(pins):
+            if isinstance(side, OldNumber) and column[i] == NULL:
+                column[i] = copy_text(side.number)
+
     def _cross_check(
         self, sides: dict[str, list[Any]], pins: list[str], issues: dict[int, list[Issue]]
     ) -> None:
@@ -861,7 +921,7 @@ class BulkValidator:
             sides.get("sex") or repeat(None, n),
             sides.get("birth_registration_code") or repeat(None, n), strict=True,
         ):  # fmt: skip
-            if info is None:
+            if info is None or isinstance(info, OldNumber):
                 continue
             key = (info.birth_year, info.sex, info.place_code, year, sex, place)
             found = cross.get(key)

@@ -23,7 +23,7 @@ from importers.recognise import resolve_profile
 from importers.rejections import FileRejected
 from importers.validate import RowValidator, repeated_key
 from tests.importers.messy import messy_rows
-from tests.support.dc01 import fake_rows, write_csv
+from tests.support.dc01 import HEADERS, fake_rows, write_csv
 from tests.support.reference_rows import StagedRow, copy_line
 
 TODAY = dt.date(2026, 11, 23)
@@ -123,6 +123,28 @@ def test_a_clean_file_gives_the_reference_lines_too(
     path = write_csv(tmp_path / "clean.csv", fake_rows(3_000, seed=9))
     lines, issues, _ = bulk(path, monkeypatch, workers=2, chunk_rows=500)
     assert (lines, issues) == reference(path)
+
+
+def test_old_card_numbers_in_the_pin_column_without_a_cmnd_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file with one "Số CMND/CCCD" column and no old-card column of its own: the bulk path
+    writes the moved old numbers into other_id_number as the reference does."""
+    headers = [h for h in HEADERS if h != "Số CMND"]
+    at = headers.index("Số định danh cá nhân")
+    rows = []
+    for i, full in enumerate(fake_rows(400, seed=3)):
+        cells = [c for h, c in zip(HEADERS, full, strict=True) if h != "Số CMND"]
+        if i % 3 == 0:
+            cells[at] = f"{(i * 7919) % 10**9:09d}"  # an old card number instead
+        rows.append(cells)
+    path = write_csv(tmp_path / "cccd.csv", rows, headers=headers)
+    lines, issues, _ = bulk(path, monkeypatch, workers=1, chunk_rows=50)
+    want_lines, want_issues = reference(path)
+    assert (lines, issues) == (want_lines, want_issues)
+    assert sum("in the personal ID number column" in i for i in issues) == 134
+    moved = f"{(3 * 7919) % 10**9:09d}"
+    assert lines[3].count(f"\t{moved}\t") == 1  # typed as the other id (the raw is JSON)
 
 
 @pytest.mark.parametrize(("workers", "chunk_rows"), [(1, 2_000), (1, 7), (2, 50), (3, 1)])

@@ -163,6 +163,26 @@ def test_an_old_nine_digit_id_is_kept_and_the_duplicated_range_flagged() -> None
     assert passport.record["other_id_number"] == "B1234567" and passport.issues == []
 
 
+def test_an_old_card_number_in_the_pin_column_becomes_the_other_id_number() -> None:
+    """One "Số CMND/CCCD" column holds both documents (issue 17): a 9-digit value is the
+    old card, kept as other_id_number, not rejected as a PIN of the wrong length."""
+    r = row(full_name="A B", personal_id_number="024 567 891")
+    assert r.record["personal_id_number"] is None
+    assert r.record["other_id_number"] == "024567891"
+    assert codes_of(r) == {"cmnd_in_pin_column"}
+    lost = row(full_name="A B", personal_id_number="24567891")  # a spreadsheet ate the zero
+    assert lost.record["other_id_number"] == "024567891"
+    assert codes_of(lost) == {"cmnd_in_pin_column", "leading_zero_restored"}
+    own = row(full_name="A B", personal_id_number="024567891", other_id_number="B1234567")
+    assert own.record["other_id_number"] == "B1234567"  # the row's own column wins
+    twice = row(full_name="A B", personal_id_number="271460000")
+    assert twice.record["other_id_number"] == "271460000"
+    assert "cmnd_issued_twice" in codes_of(twice)
+    pin12 = row(full_name="A B", personal_id_number="001085012345")
+    assert pin12.record["personal_id_number"] == "001085012345"
+    assert pin12.record["other_id_number"] is None
+
+
 def test_commune_codes_are_checked_against_the_list_in_force() -> None:
     r = row(full_name="A B", permanent_commune_code="00667", current_commune_code="4")
     assert r.record["permanent_commune_code"] == "00667"
