@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.scoring import AUTO_LINK, DISTINCT, REVIEW
+from dedup.scoring import AUTO_LINK, DISTINCT, HOLDS, REVIEW
 from dedup.types import Frame, IntArray, Pairs
 
 
@@ -45,6 +45,11 @@ REFUSALS = {
     "document number is shared",
     "distinct_inside": "the link would join records a reviewer decided are different people",
 }
+
+
+#: Every review reason in words: why a pair was held (`dedup.scoring.HOLDS`) or its link
+#: refused (`REFUSALS`).
+REASONS = {**HOLDS, **REFUSALS}
 
 
 def one_slip(x: str, y: str) -> bool:

@@ -19,7 +19,12 @@ REVIEW = 0.3
 #: Comparisons that must not outright disagree ("else" level) for a pair to be linked
 #: automatically, however strong the rest: twins share parents, address, birth date and
 #: family name, and all that correlated agreement must not outvote different given names.
-MUST_NOT_DISAGREE: tuple[str, ...] = ("personal_id_number", "given_name", "dob", "sex")
+#: The family and middle names too: a Vietnamese family name does not change at marriage,
+#: and the middle part ("Minh" / "Công") is part of the name (one left out is unknown, not a
+#: disagreement; a name written in another order is no disagreement either,
+#: `dedup.scoring.reordered`). Namesakes born on one day differ there.
+MUST_NOT_DISAGREE: tuple[str, ...] = ("personal_id_number", "given_name", "middle_name",
+                                      "family_name", "dob", "sex")  # fmt: skip
 #: Identity-document numbers whose agreement (exact, or one slip of the pen apart) vouches
 #: for one other outright disagreement (a mistyped birth date, a given name written wrong): a
 #: sibling has a number of its own. Never for a disagreement on another of these numbers.

@@ -12,16 +12,18 @@ import sqlalchemy as sa
 
 from dedup import store
 from dedup.blocking import candidate_pairs
-from dedup.clustering import REFUSALS
+from dedup.clustering import REASONS
 from dedup.comparisons import compute_gammas
 from dedup.evaluation import pair_scores, pairwise_scores
 from dedup.model import MatchModel
 from dedup.scoring import (
     DECISIONS,
     decide,
+    household_once,
     level_weights,
     match_weights,
     prior_weight,
+    similar_names,
     tf_adjustments,
 )
 from dedup.types import Pairs
@@ -69,7 +71,9 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
     pairs = Pairs(np.array([0]), np.array([1]), np.array([tag], dtype=np.int8))
     gammas = compute_gammas(frame, pairs, model.comparisons)
     adjust = tf_adjustments(model, frame, pairs, gammas)
-    scores = match_weights(gammas, model, adjust, tags=pairs.rule, contributions=True)
+    raw = match_weights(gammas, model, adjust, tags=pairs.rule, contributions=True)
+    similar = similar_names(frame, pairs, gammas, model)
+    scores = household_once(gammas, model, raw, adjust, similar)
     assert scores.contributions is not None
     tables = level_weights(model)
     fields = []
@@ -93,9 +97,12 @@ def explain(connection: sa.Connection, model: MatchModel, left_id: int, right_id
         "blocking_rule": model.rules[tag].name if tag >= 0 else None,
         "prior_weight": round(prior_weight(float(model.priors(pairs.rule)[0])), 3),
         "fields": fields,
+        # given names that differ or are two alike names: no evidence from their likeness,
+        # and the household's fields counted once (twins share them)
+        "household_counted_once": round(float(scores.weight[0] - raw.weight[0]), 3),
         "match_weight": round(float(scores.weight[0]), 3),
         "match_probability": float(scores.probability[0]),
-        "decision": DECISIONS[int(decide(gammas, scores, model)[0])],
+        "decision": DECISIONS[int(decide(gammas, scores, model, similar)[0])],
     }
 
 
@@ -129,7 +136,7 @@ def _stored(connection: sa.Connection, result: dict) -> dict:
         return {"stored_decision": None}
     out = {"stored_decision": row.decision, "review_status": row.review_status}
     if row.review_reason is not None:
-        out["held_because"] = REFUSALS.get(row.review_reason, row.review_reason)
+        out["held_because"] = REASONS.get(row.review_reason, row.review_reason)
     return out
 
 

@@ -33,7 +33,10 @@ from dedup.scoring import (
     clean,
     decide,
     disagrees,
+    hold_reasons,
+    household_once,
     match_weights,
+    similar_names,
     tf_adjustments,
     vouched,
 )
@@ -72,11 +75,22 @@ class RunSummary:
     reviews: int = 0
     distinct: int = 0
     refused_links: int = 0
+    #: Review items this run left open (pairs of records in two clusters), and of those the
+    #: ones superseded as repeats between the same two persons (`popdb.registry.matching`).
+    review_items: int = 0
+    reviews_superseded: int = 0
     persons: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def review_items_per_1000(self) -> float:
+        """The reviewers' load: open items per 1,000 new records (all records on a rebuild),
+        what a batch brings to the queue (issue 17)."""
+        records = self.new_records or self.records
+        return round(1000 * self.review_items / records, 2) if records else 0.0
+
     def as_dict(self) -> dict[str, Any]:
-        return dict(vars(self))
+        return {**vars(self), "review_items_per_1000": self.review_items_per_1000}
 
 
 @dataclass
@@ -181,14 +195,16 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     model_id, model, gammas = _model_and_gammas(
         connection, frame, pairs, found, rules, options, summary, say, lap
     )
-    scores = match_weights(
-        gammas, model, tf_adjustments(model, frame, pairs, gammas), tags=pairs.rule
-    )
-    decision = decide(gammas, scores, model)
+    adjust = tf_adjustments(model, frame, pairs, gammas)
+    similar = similar_names(frame, pairs, gammas, model)
+    scores = household_once(gammas, model, match_weights(gammas, model, adjust, tags=pairs.rule),
+                            adjust, similar)  # fmt: skip
+    decision = decide(gammas, scores, model, similar)
+    holds = hold_reasons(gammas, model, decision, similar)
     lap("score")
 
     say("clustering")
-    result = _cluster(connection, frame, pairs, scores, decision, gammas, model,
+    result = _cluster(connection, frame, pairs, scores, decision, gammas, model, similar,
                       persons=None if options.rebuild else persons)  # fmt: skip
     decision = result.decision
     summary.refused_links = len(result.refused)
@@ -202,10 +218,11 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
         connection.execute(sa.text("DELETE FROM match_candidate WHERE decided_by IS NULL"))
     pending = result.labels[pairs.left] != result.labels[pairs.right]
     keep = (decision != DISTINCT) | (scores.probability >= STORE_DISTINCT_ABOVE)
+    summary.review_items = int((pending & (decision == REVIEW) & keep).sum())
     store.write_candidates(
         connection, frame, pairs, gammas, scores, decision, pending,
         model_id=model_id, rule_names=[r.name for r in rules],
-        comparisons=model.comparisons, keep=keep, reasons=result.refused,
+        comparisons=model.comparisons, keep=keep, reasons={**holds, **result.refused},
     )  # fmt: skip
     lap("write")
     return RunResult(summary, _assignments(frame, result.labels, new))
@@ -270,7 +287,7 @@ def _model_and_gammas(
 
 def _cluster(
     connection: sa.Connection, frame: Frame, pairs: Any, scores: Any, decision: np.ndarray,
-    gammas: Any, model: MatchModel, *, persons: np.ndarray | None,
+    gammas: Any, model: MatchModel, similar: np.ndarray, *, persons: np.ndarray | None,
 ) -> Any:  # fmt: skip
     """Clusters under the hard rules, with the reviewers' distinct pairs kept apart."""
     position = {int(i): k for k, i in enumerate(frame.ids.tolist())}
@@ -280,7 +297,8 @@ def _cluster(
         if a in position and b in position
     ]
     return cluster(
-        frame, pairs, scores.probability, decision, disagree=disagrees(gammas, model),
+        frame, pairs, scores.probability, decision,
+        disagree=disagrees(gammas, model) | similar,
         vouched=vouched(gammas, model), clean=clean(gammas, model), persons=persons,
         cannot_link=cannot,
     )  # fmt: skip

@@ -41,7 +41,7 @@ from api.auth import (
 from api.db import get_session
 from api.imports.routes import audit_report_read, with_bom
 from api.reviews.routes import claim_hold, csv_response
-from dedup.clustering import REFUSALS
+from dedup.clustering import REASONS
 from importers.batches import get_batch
 from importers.error_report import report_lines
 from popdb.core import audit
@@ -279,7 +279,7 @@ def compare(item_id: int) -> ResponseReturnValue:
             if a is not None or b is not None]  # fmt: skip
     return render_template(
         "admin/compare.html", item=item, rows=rows, bars=waterfall(item),
-        held_because=REFUSALS.get(item["review_reason"] or ""),
+        held_because=REASONS.get(item["review_reason"] or ""),
         next_url=url_for("admin.compare", item_id=following[0]["id"]) if following else None,
         mine=item["claimed_by"] == current_client().id,
     )  # fmt: skip

@@ -46,8 +46,11 @@ class ReviewSummarySchema(Schema):
     review_reason = fields.String(
         allow_none=True,
         metadata={
-            "description": "why a pair the score would link waits for review: two_persons, "
-            "different_pin, different_sex, different_birth_year or distinct_inside"
+            "description": "why the pair waits for review: held by a rule (given_name_differs, "
+            "given_name_similar, family_name_differs, middle_name_differs, dob_differs, "
+            "sex_differs, pin_differs, other_id_differs), uncertain (between the thresholds), "
+            "or a link refused (two_persons, different_pin, different_sex, "
+            "different_birth_year, distinct_inside); dedup.clustering.REASONS words each"
         },
     )
     blocking_rule = fields.String(allow_none=True)

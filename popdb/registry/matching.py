@@ -26,6 +26,41 @@ _MARK_MATCHED = sa.text(
 )
 
 
+#: One open review item per two persons (issue 17): the engine scores pairs of records, so
+#: two persons with two records each could wait in the queue up to four times, and a
+#: reviewer would decide one question four times. Of the open items between the same two
+#: persons (in either order) the one being worked on (claimed, or awaiting a second
+#: admin's approval) or else the likeliest stays; the others are superseded, as are open
+#: items whose records are one person by now. Set-based, over the open items only (each
+#: record's person looked up by its key: stale statistics once made this a nested loop).
+_ONE_ITEM_PER_PERSONS = sa.text("""
+    WITH open AS MATERIALIZED (
+        SELECT mc.id, mc.review_status, mc.merge_requested_by IS NOT NULL AS asked,
+               mc.probability,
+               (SELECT person_id FROM source_record WHERE id = mc.left_record_id) AS a,
+               (SELECT person_id FROM source_record WHERE id = mc.right_record_id) AS b
+        FROM match_candidate mc
+        WHERE mc.review_status IN ('pending', 'claimed', 'skipped')
+    ), ranked AS (
+        SELECT id, review_status, a = b AS same,
+               row_number() OVER (PARTITION BY least(a, b), greatest(a, b)
+                                  ORDER BY review_status = 'claimed' DESC, asked DESC,
+                                           probability DESC, id) AS rank
+        FROM open WHERE a IS NOT NULL AND b IS NOT NULL
+    )
+    UPDATE match_candidate mc SET review_status = 'superseded', claimed_until = NULL,
+           version = mc.version + 1
+    WHERE mc.id IN (SELECT id FROM ranked
+                    WHERE (rank > 1 OR same) AND review_status <> 'claimed')
+""")
+
+
+def one_item_per_persons(connection: sa.Connection) -> int:
+    """Supersede the open review items that repeat another between the same two persons
+    (or whose records are one person now); returns how many."""
+    return connection.execute(_ONE_ITEM_PER_PERSONS).rowcount
+
+
 def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
     """Match what is not yet matched (everything with `rebuild`), in the caller's transaction:
     scored pairs stored, clusters made persons, finished batches `matched`."""
@@ -37,6 +72,9 @@ def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: N
     say("writing persons")
     summary.persons = apply_clusters(connection, result.assignments, actor=options.actor)
     connection.execute(_MARK_MATCHED)
+    superseded = one_item_per_persons(connection)
+    summary.reviews_superseded = superseded
+    summary.review_items = max(0, summary.review_items - superseded)
     summary.seconds["write"] = round(
         summary.seconds.get("write", 0.0) + time.perf_counter() - started, 2
     )
