@@ -223,25 +223,33 @@ def _hits(gammas: Gammas, model: MatchModel, name: str, order: np.ndarray) -> np
     return hit & ~order if name in _SPLIT_BY_ORDER else hit
 
 
-def disagreements(gammas: Gammas, model: MatchModel) -> np.ndarray:
+def disagreements(gammas: Gammas, model: MatchModel, *, names: bool = True) -> np.ndarray:
     """How many must-not-disagree comparisons each pair outright disagrees on (different
     given names, birth dates, numbers or sexes): evidence of two people, not a lack of it.
 
     A shared document number (`vouched`) clears one of them, a slip on one record (a
     mistyped date, a given name written wrong): a sibling has a number of its own. It
     never clears a disagreement on another document number, nor two disagreements (a
-    sibling's number copied onto a record still differs in given name and birth date)."""
+    sibling's number copied onto a record still differs in given name and birth date). A
+    family or middle name that disagrees counts only without a shared number: siblings share
+    those, so a copied sibling's number never makes them differ, and a record with both
+    names mistyped while number, date and address agree (FEBRL makes them) is one person's."""
     count = np.zeros(len(gammas), dtype=np.int8)
     forgivable = np.zeros(len(gammas), dtype=bool)
     order = reordered(gammas, model)
+    shared = vouched(gammas, model)
     for name in model.thresholds.must_not_disagree:
         if name not in gammas.names:
             continue
         hit = _hits(gammas, model, name, order)
+        if name in _SPLIT_BY_ORDER:  # a name part: a shared number clears it outright
+            if names:
+                count += hit & ~shared
+            continue
         count += hit
         if name not in model.thresholds.vouching:
             forgivable |= hit
-    return count - (forgivable & vouched(gammas, model))
+    return count - (forgivable & shared)
 
 
 def clean(gammas: Gammas, model: MatchModel) -> np.ndarray:
@@ -267,7 +275,11 @@ def clean(gammas: Gammas, model: MatchModel) -> np.ndarray:
 
 
 def disagrees(gammas: Gammas, model: MatchModel) -> np.ndarray:
-    return disagreements(gammas, model) > 0
+    """Pairs that are evidence of two people, kept apart in clustering: a disagreement on
+    the given name, date, sex or number. A family or middle name that differs only holds
+    the pair's own link (`decide`): a mistyped family name must not split a person whose
+    other records agree."""
+    return disagreements(gammas, model, names=False) > 0
 
 
 #: Why a pair waits for review when no link was refused (`dedup.clustering.REFUSALS` has
@@ -290,6 +302,7 @@ HOLDS = {
 _HOLD_OF = {
     "given_name": "given_name_differs",
     "middle_name": "middle_name_differs",
+    "family_name": "family_name_differs",
     "dob": "dob_differs",
     "sex": "sex_differs",
     "personal_id_number": "pin_differs",
@@ -313,15 +326,19 @@ def hold_reasons(
     cleared = vouched(gammas, model)[review]
     found = np.zeros(len(review), dtype=bool)
     order = reordered(gammas, model)
-    for name in model.thresholds.must_not_disagree:
-        if name not in gammas.names or name not in _HOLD_OF:
-            continue
-        hit = _hits(gammas, model, name, order)[review]
-        if name not in model.thresholds.vouching:
-            hit &= ~cleared
+    names = [n for n in model.thresholds.must_not_disagree if n in gammas.names and n in _HOLD_OF]
+    hits = {n: _hits(gammas, model, n, order)[review] for n in names}
+    # first what a shared number does not clear, then any field that differs at all (a
+    # number cleared one, another still holds the pair)
+    for name in names:
+        hit = hits[name] if name in model.thresholds.vouching else hits[name] & ~cleared
         for k in np.flatnonzero(hit & ~found).tolist():
             out[int(review[k])] = _HOLD_OF[name]
         found |= hit
+    for name in names:
+        for k in np.flatnonzero(hits[name] & ~found).tolist():
+            out[int(review[k])] = _HOLD_OF[name]
+        found |= hits[name]
     return out
 
 
