@@ -337,3 +337,29 @@ def test_twins_are_held_with_a_reason_and_not_at_a_hundred_percent(session, scop
     explained = explain_keys(session.connection(), "t1", "t2")
     assert explained["decision"] != "auto_link"
     assert explained["household_counted_once"] < 0
+
+
+def test_an_old_card_in_the_pin_column_links_through_the_old_number_not_against_the_pin(
+    session, scope, tmp_path
+):
+    """Issue 17: one "Số CMND/CCCD" column with a 9-digit CMND on one record and the 12-digit
+    CCCD on another was compared as two numbers that disagree. The CMND is the record's old
+    card now: against a CCCD it is not comparable (name, date and address decide), and it
+    links to a record carrying the same old card in its own column."""
+    rest = ("Đỗ Văn Hải", "Lê Thị Nga", "Số 12 phố Nguyễn Trãi, Phường Thanh Xuân, Hà Nội")
+    cases = [
+        ("A", "c1", "Đỗ Minh Khoa", "14/06/1983", "Nam", "001083004321", *rest),
+        ("A", "c2", "ĐỖ MINH KHOA", "14/06/1983", "Nam", "013456789", *rest),  # the old card
+        # one-sided: the same person's record without any number
+        ("A", "c3", "Đỗ Minh Khoa", "14/06/1983", "Nam", "", *rest),
+    ]
+    path = write(tmp_path / "a.csv", cases)
+    load(session, scope, path)
+    old = session.execute(sa.select(SourceRecord.personal_id_number, SourceRecord.other_id_number)
+                          .where(SourceRecord.source_key == "c2")).one()  # fmt: skip
+    assert tuple(old) == (None, "013456789")
+    match(session.connection(), RunOptions())
+    assert frozenset({"c1", "c2", "c3"}) in partition(session)
+    explained = explain_keys(session.connection(), "c1", "c2")
+    levels = {f["comparison"]: f["level"] for f in explained["fields"]}
+    assert levels["personal_id_number"] is None  # not compared: two documents
