@@ -63,8 +63,10 @@ def create_app(
         POPDB_SETTINGS=settings,
         JSON_SORT_KEYS=False,
     )
+    engine = None
     if session_factory is None:
-        maker = db.make_sessionmaker(db.get_engine(settings))
+        engine = db.get_engine(settings)
+        maker = db.make_sessionmaker(engine)
 
         def session_factory() -> Session:
             return maker()
@@ -99,6 +101,13 @@ def create_app(
     api.register_blueprint(persons)
     api.register_blueprint(identity)
     api.register_blueprint(access_log)
+
+    if settings.lean_verify:  # issue 21: the ordinary verify answered before Flask
+        from api.identity.lean import LeanVerify
+
+        app.wsgi_app = LeanVerify(  # type: ignore[method-assign]
+            app.wsgi_app, app.config, session_factory, engine=engine
+        )
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

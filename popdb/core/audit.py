@@ -169,8 +169,22 @@ def record_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
     if not entries:
         return 0
     session.flush()
-    session.execute(sa.insert(AuditEvent), _chain(session, actor, entries))
+    append_many(session.connection(), [(actor, e) for e in entries])
     return len(entries)
+
+
+def append_many(conn: sa.Connection, entries: Sequence[tuple[Actor, Entry]]) -> list[Appended]:
+    """Append events of any actors in the connection's transaction, chained in the given
+    order: one lock, one read of the head, one sequence round trip and one INSERT.
+
+    The one function group commit (`popdb.core.audit_writer`) and `record_many` append
+    through; the caller commits, and the lock is held until it does.
+    """
+    if not entries:
+        return []
+    rows = _chain(conn, entries)
+    conn.execute(sa.insert(AuditEvent), rows)
+    return [Appended(r["id"], r["occurred_at"], r["prev_hash"], r["hash"]) for r in rows]
 
 
 def _row(actor: Actor, e: Entry) -> dict[str, Any]:
@@ -190,14 +204,14 @@ def _row(actor: Actor, e: Entry) -> dict[str, Any]:
     }
 
 
-def _chain(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[dict[str, Any]]:
+def _chain(conn: sa.Connection, entries: Sequence[tuple[Actor, Entry]]) -> list[dict[str, Any]]:
     """Rows for `entries` with ids and hashes, chained onto the head under the chain lock."""
-    if any(not e.action for e in entries):
+    if any(not e.action for _, e in entries):
         raise InvalidInput("an audit event needs an action")
-    session.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
-    head = session.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
+    head = conn.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     ids = sorted(
-        session.scalars(
+        conn.scalars(
             sa.select(sa.func.nextval("audit_event_id_seq")).select_from(
                 sa.func.generate_series(1, len(entries))
             )
@@ -207,7 +221,7 @@ def _chain(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[dic
     now = dt.datetime.now(dt.UTC)
     prev = head or GENESIS
     rows = []
-    for event_id, e in zip(ids, entries, strict=True):
+    for event_id, (actor, e) in zip(ids, entries, strict=True):
         row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(actor, e),
                                "prev_hash": prev}  # fmt: skip
         row["hash"] = prev = compute_hash(row)

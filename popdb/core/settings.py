@@ -76,6 +76,13 @@ class Settings:
     review_claim_minutes: int = 15
     #: identity routes: body size limit, default rates of agencies whose policy names none,
     #: and enumeration detection (verify misses per window: flagged, then blocked)
+    #: POST /identity/verify on the lean path (api/identity/lean.py): one prepared statement,
+    #: leased rate quota, group-committed audit (POPDB_LEAN_VERIFY=0: the flask-smorest route)
+    lean_verify: bool = True
+    #: group commit of audit appends: how long the writer waits for more entries after the
+    #: first (POPDB_AUDIT_GROUP_WAIT_MS) and the most entries in one commit
+    audit_group_wait_ms: float = 1.0
+    audit_group_max: int = 64
     identity_max_body_bytes: int = 1024 * 1024
     agency_rate_per_second: int = 20
     agency_rate_per_day: int = 100_000
@@ -117,6 +124,9 @@ class Settings:
             web_workers=_int("POPDB_WEB_WORKERS", 2),
             web_threads=_int("POPDB_WEB_THREADS", 4),
             review_claim_minutes=_int("POPDB_REVIEW_CLAIM_MINUTES", 15),
+            lean_verify=_bool("POPDB_LEAN_VERIFY", True),
+            audit_group_wait_ms=_float("POPDB_AUDIT_GROUP_WAIT_MS", 1.0),
+            audit_group_max=_int("POPDB_AUDIT_GROUP_MAX", 64),
             identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
             agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),
             agency_rate_per_day=_int("POPDB_AGENCY_RATE_PER_DAY", 100_000),
