@@ -180,6 +180,10 @@ class _PgStore(_Store):
     def __init__(self, factory: Callable[[], Session], lean: LeanVerify) -> None:
         super().__init__(factory)
         self._lean = lean
+        self._writer = lean.writer
+        assert self._writer is not None
+        self._writer.announce()  # this request will append: the writer may wait for it
+        self._announced = True
 
     def run(self, statement: tuple[str, str, str], params: list[Any]) -> list[Any]:
         local = self._lean.local
@@ -213,7 +217,14 @@ class _PgStore(_Store):
                 raw.invalidate()
 
     def append(self, actor: audit.Actor, entry: audit.Entry) -> None:
-        self._lean.writer.append(actor, entry)
+        announced, self._announced = self._announced, False
+        self._writer.append(actor, entry, announced=announced)
+
+    def close(self, failed: bool) -> None:
+        if self._announced:
+            self._announced = False
+            self._writer.withdraw()
+        super().close(failed)
 
 
 class _SessionStore(_Store):

@@ -204,19 +204,24 @@ def _row(actor: Actor, e: Entry) -> dict[str, Any]:
     }
 
 
+#: Two statements in one round trip: the lock, then the head and the ids. Each statement of a
+#: query string takes its own snapshot (read committed), so the head is read after the lock is
+#: held and sees every append committed before it.
+_LOCK_HEAD_IDS = (
+    "SELECT pg_advisory_xact_lock(%(lock)s); "
+    "SELECT (SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1), "
+    "ARRAY(SELECT nextval('audit_event_id_seq') FROM generate_series(1, %(n)s))"
+)
+
+
 def _chain(conn: sa.Connection, entries: Sequence[tuple[Actor, Entry]]) -> list[dict[str, Any]]:
     """Rows for `entries` with ids and hashes, chained onto the head under the chain lock."""
     if any(not e.action for _, e in entries):
         raise InvalidInput("an audit event needs an action")
-    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
-    head = conn.scalar(sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
-    ids = sorted(
-        conn.scalars(
-            sa.select(sa.func.nextval("audit_event_id_seq")).select_from(
-                sa.func.generate_series(1, len(entries))
-            )
-        )
-    )
+    head, drawn = conn.exec_driver_sql(
+        _LOCK_HEAD_IDS, {"lock": _CHAIN_LOCK, "n": len(entries)}
+    ).one()
+    ids = sorted(drawn)
     # microseconds: what PostgreSQL keeps, so the hash recomputes from the stored row
     now = dt.datetime.now(dt.UTC)
     prev = head or GENESIS

@@ -4,7 +4,8 @@ A verify's answer may leave only once its audit row is durable. Committing each 
 own costs a chain lock, four statements and an fsync per answer, and the chain lock is held
 through that fsync, so appends queue behind each other's disk writes. Here the requests of a
 process hand their entries to one writer thread, which takes what is waiting (up to
-`max_batch` entries, waiting at most `max_wait_s` for more after the first), appends them with
+`max_batch` entries; after the first it waits at most `max_wait_s` for more, and only while
+a request has announced an entry that is not queued yet), appends them with
 `audit.append_many` (one lock, one read of the head, one INSERT) and commits once: one fsync
 for the group. Each request then gets its own row's `Appended`, or, when the group's
 transaction failed, `AuditUnavailable`, and must not answer (the API says 503).
@@ -54,16 +55,37 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._coming = 0  # requests that announced an entry they have not queued yet
+        self._coming_lock = threading.Lock()
         #: groups committed and entries in them, for the benchmark and tests
         self.groups = 0
         self.entries = 0
 
-    def append(self, actor: audit.Actor, entry: audit.Entry, timeout_s: float = 30.0
-               ) -> audit.Appended:  # fmt: skip
+    def announce(self) -> None:
+        """A request will append soon: the writer may wait for it (`max_wait_s`) before
+        committing what it holds. Pair with `append(announced=True)` or `withdraw()`."""
+        with self._coming_lock:
+            self._coming += 1
+
+    def withdraw(self) -> None:
+        """An announced request will not append after all."""
+        with self._coming_lock:
+            self._coming = max(0, self._coming - 1)
+
+    def append(
+        self,
+        actor: audit.Actor,
+        entry: audit.Entry,
+        timeout_s: float = 30.0,
+        *,
+        announced: bool = False,
+    ) -> audit.Appended:
         """Block until `entry` is committed in the chain; `AuditUnavailable` if it was not."""
         ticket = _Ticket(actor, entry)
         self._ensure_thread()
         self._queue.put(ticket)
+        if announced:
+            self.withdraw()
         if not ticket.done.wait(timeout_s):
             # the group may still commit later: the row would then exist without its answer,
             # which is safe (an audited read that was not answered), never the other way round
@@ -96,7 +118,7 @@ class GroupWriter:
             except queue.Empty:
                 pass
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or self._coming <= 0:
                 break
             try:
                 group.append(self._queue.get(timeout=left))
