@@ -269,6 +269,9 @@ class LeanVerify:
         self.leases = hot.QuotaLeases(processes=max(1, settings.web_workers))
         self.local = threading.local()
         self.per_route = settings.metrics_per_route
+        #: answers given here, and verify requests handed to the route (tests, benchmarks)
+        self.answered = 0
+        self.delegated = 0
         self.hot_engine: sa.Engine | None = None
         self.writer: GroupWriter | None = None
         if engine is not None:  # production; tests run on their session
@@ -293,6 +296,7 @@ class LeanVerify:
         started = time.perf_counter()
         body = self._body(environ)
         if body is None:
+            self.delegated += 1
             return self.app(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(body)  # whoever answers reads it again
         given = environ.get("HTTP_X_REQUEST_ID", "")
@@ -300,8 +304,10 @@ class LeanVerify:
         try:
             status, payload, headers = self._answer(environ, body, request_id)
         except _Delegate:
+            self.delegated += 1
             environ["wsgi.input"] = io.BytesIO(body)
             return self.app(environ, start_response)
+        self.answered += 1
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         start_response(f"{status} {_REASONS[status]}", [
             *_HEADERS, ("Content-Length", str(len(data))), ("X-Request-Id", request_id),
