@@ -204,6 +204,19 @@ class _PgStore(_Store):
                 marks = ", ".join(["%s"] * len(params))
                 cur.execute(f"EXECUTE popdb_{name.lower()} ({marks})", params)
                 return cur.fetchall() if cur.description else []
+        except psycopg2.Error as exc:
+            # psycopg2 reports a connection cut mid-statement (a server crash) as a plain
+            # DatabaseError: a closed connection means the database went away, a 503
+            dbapi = raw.dbapi_connection
+            gone = (
+                type(exc) is psycopg2.DatabaseError
+                or bool(getattr(dbapi, "closed", 1))
+                or self._lean.hot_engine.dialect.is_disconnect(exc, dbapi, None)
+            )
+            self._drop()
+            if gone:
+                raise domain.DatabaseUnavailable("the database connection was lost") from exc
+            raise
         except Exception:
             self._drop()
             raise
@@ -438,6 +451,7 @@ class LeanVerify:
         rows = store.run(hot.CHECK_AND_RESOLVE, [
             hash_key(key), number, marks, counters, max(1, settings.enumeration_window_seconds),
             bool((args.get("consent_ref") or "").strip()), not on_replica,
+            settings.identity_questions_per_number,
         ])  # fmt: skip
         if not rows:
             raise _Delegate  # no such key: the route answers 401

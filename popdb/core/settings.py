@@ -81,7 +81,7 @@ class Settings:
     lean_verify: bool = True
     #: group commit of audit appends: how long the writer waits for more entries after the
     #: first (POPDB_AUDIT_GROUP_WAIT_MS) and the most entries in one commit
-    audit_group_wait_ms: float = 1.0
+    audit_group_wait_ms: float = 0.0
     audit_group_max: int = 64
     identity_max_body_bytes: int = 1024 * 1024
     agency_rate_per_second: int = 20
@@ -125,7 +125,7 @@ class Settings:
             web_threads=_int("POPDB_WEB_THREADS", 4),
             review_claim_minutes=_int("POPDB_REVIEW_CLAIM_MINUTES", 15),
             lean_verify=_bool("POPDB_LEAN_VERIFY", True),
-            audit_group_wait_ms=_float("POPDB_AUDIT_GROUP_WAIT_MS", 1.0),
+            audit_group_wait_ms=_float("POPDB_AUDIT_GROUP_WAIT_MS", 0.0),
             audit_group_max=_int("POPDB_AUDIT_GROUP_MAX", 64),
             identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
             agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),

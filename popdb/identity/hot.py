@@ -42,13 +42,14 @@ CLIENT_COLUMNS = ("id", "name", "role", "policy", "expires_at", "suspended_at",
 assert set(CLAIMS) - {"dob"} <= set(PERSON_COLUMNS)
 
 #: $1 key hash, $2 number, $3 question marks, $4 question counters, $5 window width (s),
-#: $6 consent reference given, $7 read the person here (no read replica in use).
+#: $6 consent reference given, $7 read the person here (no read replica in use), $8 the
+#: questions-per-number limit: past it the person is not read at all (the call is refused).
 #: Questions are counted only for a client the route would let ask (agency, not suspended,
 #: not expired, a legal basis, `verify` granted, consent when needed): the Python checks run
 #: again on the row and take the ordinary path when they disagree.
 CHECK_AND_RESOLVE = (
     "CHECK_AND_RESOLVE",
-    "(char(64), char(12), text[], text[], int, boolean, boolean)",
+    "(char(64), char(12), text[], text[], int, boolean, boolean, int)",
     """
     WITH c AS (
         SELECT id, name, role, policy, expires_at, suspended_at, suspended_reason
@@ -97,7 +98,7 @@ CHECK_AND_RESOLVE = (
                person.nationality
         FROM person WHERE person.personal_id_number = $2
         LIMIT 1
-    ) p ON ok.id IS NOT NULL AND $7
+    ) p ON ok.id IS NOT NULL AND $7 AND NOT EXISTS (SELECT FROM q WHERE q.hits > $8)
     """,
 )
 

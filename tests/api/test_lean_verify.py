@@ -316,3 +316,28 @@ def test_a_writer_whose_database_is_gone_raises_for_every_waiting_entry() -> Non
     writer = GroupWriter(sa.create_engine("postgresql://nobody@127.0.0.1:1/none"))
     with pytest.raises(AuditUnavailable):
         writer.append(audit.Actor(None, "x", "operator"), audit.Entry("test.gone"))
+
+
+def test_past_the_questions_limit_the_statement_does_not_read_the_person(
+    session, hoa, make_client
+) -> None:
+    """The questions-per-number count comes first: over it, the person is not read at all."""
+    from api.identity.lean import _named
+    from popdb.identity.clients import hash_key
+    from popdb.identity.usage import Question, question_keys
+
+    _, headers = make_client("agency", legal_basis="a", operations=["verify"])
+    key = headers["Authorization"].removeprefix("Bearer ")
+    marks, counters = question_keys([Question("verify", HOA, {"sex": 2})])
+
+    def run(limit: int) -> Any:
+        params = [hash_key(key), HOA, marks, counters, 600, False, True, limit]
+        row = session.connection().exec_driver_sql(
+            _named(hot.CHECK_AND_RESOLVE[2]), {f"p{i}": v for i, v in enumerate(params, 1)}
+        ).one()
+        return hot.split_row(row)
+
+    _, counted, person = run(10)
+    assert counted and counted[0][1] == 1 and person is not None and person.id == hoa.id
+    _, counted, person = run(0)  # the same question: counted once, now over a limit of 0
+    assert counted and counted[0][1] == 1 and person is None
