@@ -348,7 +348,10 @@ class LeanVerify:
         if not 0 < length <= self.settings.identity_max_body_bytes:
             return None
         body = environ["wsgi.input"].read(length)
-        return body if len(body) == length else None
+        if len(body) != length:  # the client stopped short: the route answers, from what came
+            environ["wsgi.input"] = io.BytesIO(body)
+            return None
+        return body
 
     def _answer(self, environ: dict[str, Any], body: bytes, request_id: str
                 ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:  # fmt: skip

@@ -196,6 +196,10 @@ def _probe(session: Session, client: ApiClient, misses: int, args: dict[str, Any
     return probe
 
 
+# The ordinary verify is answered before Flask by api/identity/lean.py (issue 21), with the
+# same answers, counts and audit row; this route answers everything that layer hands over
+# (any 400, refusals) and is what the OpenAPI document describes. Keep the two in step:
+# tests/api/test_lean_verify.py compares them.
 @blp.route("/verify", methods=["POST"])
 @blp.arguments(VerifySchema)
 @blp.response(200, MatchSchema)
