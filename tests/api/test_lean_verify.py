@@ -341,3 +341,32 @@ def test_past_the_questions_limit_the_statement_does_not_read_the_person(
     assert counted and counted[0][1] == 1 and person is not None and person.id == hoa.id
     _, counted, person = run(0)  # the same question: counted once, now over a limit of 0
     assert counted and counted[0][1] == 1 and person is None
+
+
+def test_slices_are_small_for_small_limits_and_die_with_their_window(monkeypatch) -> None:
+    """A 20/s client on 2 workers claims one unit at a time (exactly the old count); a
+    slice is never used past the end of the window it was claimed in."""
+    assert hot.slice_size(20, 2) == 1 and hot.slice_size(10**9, 2) == hot.MAX_SLICE
+    assert hot.slice_size(1000, 2) == 1000 // (hot.SLICE_SHARE * 2)
+    counter = {"second": 0}
+    claims: list[list[tuple[str, int, int]]] = []
+    clock = [100.0]
+    monkeypatch.setattr(hot.time, "monotonic", lambda: clock[0])
+
+    def claim(client_id: int, wanted: list[tuple[str, int, int]]) -> list[tuple[str, int, float]]:
+        claims.append(wanted)
+        out = []
+        for kind, _, n in wanted:
+            counter[kind] += n
+            out.append((kind, counter[kind], 0.75))  # 0.25 s left in this second
+        return out
+
+    leases = hot.QuotaLeases(processes=1)
+    assert all(leases.take(7, 1000, None, claim) is None for _ in range(10))
+    assert len(claims) == 1  # ten calls, one claim of 125 units
+    clock[0] += 0.3  # the window has ended: its units are gone
+    assert leases.take(7, 1000, None, claim) is None and len(claims) == 2
+    counter["second"] = 10_000  # others took the whole second: refused, with Retry-After
+    clock[0] += 0.3
+    refused = leases.take(7, 1000, None, claim)
+    assert refused is not None and refused.limit == "per_second" and refused.retry_after == 1
