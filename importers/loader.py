@@ -25,7 +25,7 @@ import psycopg2
 import sqlalchemy as sa
 
 from importers.copytext import NULL, copy_json, copy_text
-from importers.readers import RawRow
+from importers.table import RawRow
 from importers.validate import RECORD_COLUMNS, BulkResult, Issue, repeated_key
 
 #: Columns a row is copied with (after batch_id): its identity, the raw row, the typed columns.
