@@ -25,6 +25,7 @@ from importers.validate import RowValidator, repeated_key
 from tests.importers.messy import messy_rows
 from tests.support.dc01 import fake_rows, write_csv
 from tests.support.reference_rows import StagedRow, copy_line
+from tests.support.reference_validate import validate_row
 
 TODAY = dt.date(2026, 11, 23)
 NO_LIMITS = Limits()  # the defaults
@@ -56,7 +57,7 @@ def reference(
         v = validator(bound)
         for number, raw in table.rows:
             key = bound.source_key(raw)
-            result = v.validate(number, bound.map_row(raw), key)
+            result = validate_row(v, number, bound.map_row(raw), key)
             if key is not None:
                 first = first_row_of.setdefault(key, number)
                 if first != number:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from importers.copytext import copy_text
 from importers.loader import issues_json, raw_json
 from importers.table import RawRow
-from importers.validate import RECORD_COLUMNS, RowResult
+from importers.validate import RECORD_COLUMNS
+from tests.support.reference_validate import RowResult
 
 
 @dataclass
