@@ -164,10 +164,11 @@ def format_chunk(
         found = issues[i]
         for key, message in {(x.column or "", x.code): x.message for x in found}.items():
             _tally(problems, key, 1, message)
-        warnings[i] = copy_json(issues_json(found))
-        issue_rows.append(
-            (i, "".join(issue_line(batch_id, numbers[i], keys[i], issue) for issue in found))
-        )
+        texts = [_ISSUE_TEXTS.get(x) or _issue_texts(x) for x in found]
+        warnings[i] = copy_json("[" + ", ".join([t[0] for t in texts]) + "]")
+        key = keys[i]
+        head = f"{batch_id}\t{numbers[i]}\t{NULL if key is None else copy_text(key)}\t"
+        issue_rows.append((i, "".join([head + t[1] for t in texts])))
         warning_count += sum(issue.severity == "warning" for issue in found)
     lines = map(
         "\t".join,
@@ -185,6 +186,27 @@ def format_chunk(
     text = "\n".join(lines) + "\n" if n else ""
     return ChunkResult(text.encode(), numbers, keys, issue_rows, n - len(rejected),
                        len(rejected), warning_count, problems)  # fmt: skip
+
+
+#: Issue -> (its JSON in `issues_json`, its `issue_line` after the batch, row and key): the
+#: issues of a file are mostly the same few objects from the validator's memos, repeated on
+#: thousands of rows, and encoding each again was a tenth of the work on a file from outside.
+_ISSUE_TEXTS: dict[Issue, tuple[str, str]] = {}
+#: Entries before `_ISSUE_TEXTS` starts afresh (issues carrying a row's own value are unique).
+ISSUE_TEXTS_SIZE = 10_000
+
+
+def _issue_texts(issue: Issue) -> tuple[str, str]:
+    """`issue` as `issues_json` writes it inside a row's list (`json.dumps` of a list joins
+    its items with ", ") and as the end of its `issue_line`; remembered."""
+    if len(_ISSUE_TEXTS) >= ISSUE_TEXTS_SIZE:
+        _ISSUE_TEXTS.clear()
+    cells = (issue.column, issue.value, issue.message, issue.severity)
+    found = _ISSUE_TEXTS[issue] = (
+        json.dumps(issue.as_json(), ensure_ascii=False),
+        "\t".join([copy_text(c) for c in cells]) + "\n",
+    )
+    return found
 
 
 def _tally(problems: Problems, key: tuple[str, str], rows: int, message: str) -> None:

@@ -696,6 +696,12 @@ class BulkValidator:
         self._tried: dict[int, list[int]] = {i: [0, 0] for i, *_ in self._present}
         self._tried[-1] = [0, 0]
         self._storing: dict[int, bool] = dict.fromkeys(self._tried, True)
+        #: Checks whose memo is never given up: dates of birth come from a small domain
+        #: (about 36,500 days a century per way of writing them), so their memo stays
+        #: bounded however many are new at first, and it pays later (on a 300,000-row file
+        #: from outside, 7 dates in 10 had been seen before; parsing each was a tenth of
+        #: the work).
+        self._bounded = frozenset(i for i, name, *_ in self._present if name in _BOUNDED)
         self._pin_prefixes: dict[str, Any] = {}  # 6 digits -> PinInfo, or None: not clean
         self._cross: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
         v._bulk_memos += [self._names_memo, self._pin_prefixes, self._cross]
@@ -776,6 +782,8 @@ class BulkValidator:
         looked_up, missed = self._tried[index]
         mostly_new = missed > MEMO_MISS_RATE * looked_up
         if self._storing[index] and looked_up >= MEMO_SAMPLE and mostly_new:
+            if index in self._bounded:
+                return
             self._storing[index] = False
             memo.clear()
 
@@ -855,4 +863,6 @@ class BulkValidator:
 
 
 _NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name")
+#: Fields whose distinct cells are few however long the file (see `BulkValidator._bounded`).
+_BOUNDED = frozenset({"dob"})
 _TEXT, _ITEMS, _SIDE_OF = itemgetter(0), itemgetter(1), itemgetter(3)

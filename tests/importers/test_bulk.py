@@ -243,3 +243,35 @@ def test_blocks_parse_to_the_rows_that_reading_row_by_row_gives(
     text = sep.join(("h1", "h2", "h3")) + ends + ends.join(sep.join(c) for c in lines) + ends
     path.write_text(text, encoding="utf-8", newline="")
     assert _rows_read(path, blocks=size) == _rows_read(path, blocks=None)
+
+
+def test_issues_are_written_as_the_reference_writes_them_when_remembered_or_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`format_chunk` remembers each issue's text; a row's warnings and issue lines are still
+    `issues_json` and `issue_line` of its issues, for issues seen again, new, or after the
+    memory started afresh, with values that COPY and JSON must escape."""
+    from importers.loader import format_chunk, issues_json
+    from importers.validate import BulkResult, Issue
+
+    monkeypatch.setattr(loader, "ISSUE_TEXTS_SIZE", 2)
+    odd = Issue("phone", "SĐT", 'a\t"b"\\\nc ý', "unusual_phone", "Kept\tas\nwritten ✓")
+    plain = Issue("dob", None, None, "placeholder_jan_1", "1 January …", "warning")
+    error = Issue("full_name", "Họ tên", None, "no_name", "No name.", "error")
+    issues = {0: [odd, plain], 1: [plain], 3: [error, odd, plain, odd]}
+    for _ in range(3):  # the second and third time from memory (or from a fresh one)
+        got = format_chunk(
+            7, [2, 3, 4, 5], ["k\t1", None, "k3", "k\\4"], ["[]"] * 4,
+            BulkResult(["\\N"] * 4, issues, [3]),
+        )  # fmt: skip
+        lines = got.data.decode().split("\n")
+        for i, found in issues.items():
+            fields = lines[i].split("\t")
+            assert fields[ROW_COLUMNS.index("warnings")] == issues_json(found).replace("\\", "\\\\")
+        want = [
+            (i, "".join(issue_line(7, n, k, x) for x in issues[i]))
+            for i, (n, k) in enumerate(zip([2, 3, 4, 5], ["k\t1", None, "k3", "k\\4"], strict=True))
+            if i in issues
+        ]  # fmt: skip
+        assert got.issue_rows == want
+        assert got.warnings == 6
