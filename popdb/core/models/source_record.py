@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from popdb.core.models.base import Base, bigint_pk, created_at, pg_enum
+from popdb.core.models.base import Base, created_at, pg_enum
 from popdb.core.models.citizen import CitizenFields, citizen_checks
 
 RECORD_STATUS = pg_enum("record_status", "accepted", "rejected")
@@ -32,11 +32,16 @@ class SourceRecord(CitizenFields, Base):
 
     __tablename__ = "source_record"
     __table_args__ = (
+        sa.PrimaryKeyConstraint("id", "batch_id"),
         sa.UniqueConstraint("batch_id", "row_number"),
         *citizen_checks(),
+        # LIST partitions, one per batch (migration 0014, popdb.core.partitions)
+        {"postgresql_partition_by": "LIST (batch_id)"},
     )
+    #: ids are unique on their own (one sequence); the table's key adds the partition key
+    __mapper_args__ = {"primary_key": ["id"]}
 
-    id: Mapped[bigint_pk]
+    id: Mapped[int] = mapped_column(sa.BigInteger, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"))
     row_number: Mapped[int]
     source_key: Mapped[str | None] = mapped_column(sa.Text, index=True)
