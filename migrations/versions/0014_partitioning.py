@@ -3,8 +3,8 @@
 Revision ID: 0014
 Revises: 0010
 
-- `source_record`: LIST (batch_id), one partition per batch (`source_record_b<id>`), plus
-  `source_record_default` for rows written outside the importer. The importer loads a batch
+- `source_record`: LIST (batch_id), one partition per batch (`source_record_b<id>`), and no
+  default partition (attaching a batch beside one locks it against every reader). The importer loads a batch
   into a table of its own and ATTACHes it (importers/loader.py, popdb/core/partitions.py).
   Primary key (id, batch_id); ids stay globally unique, drawn from the one sequence.
 - `match_candidate`: gains `batch_id`, the batch of the pair's right (newer) record, the
@@ -174,13 +174,11 @@ def upgrade() -> None:
     _run("ALTER TABLE source_record ADD CONSTRAINT pk_source_record PRIMARY KEY (id, batch_id)")
     _run("ALTER TABLE source_record ADD CONSTRAINT uq_source_record_batch_id_row_number "
          "UNIQUE (batch_id, row_number)")  # fmt: skip
-    batches = list(_run(f"SELECT DISTINCT batch_id FROM source_record{OLD} ORDER BY 1").scalars())
-    for batch in batches:
-        _run(f"CREATE TABLE source_record_b{batch} PARTITION OF source_record "
-             f"FOR VALUES IN ({batch})")  # fmt: skip
-        _run(f"ALTER TABLE source_record_b{batch} ADD CONSTRAINT "
-             f"source_record_b{batch}_batch CHECK (batch_id = {batch})")  # fmt: skip
-    _run("CREATE TABLE source_record_default PARTITION OF source_record DEFAULT")
+    batches = list(_run(
+        f"SELECT batch_id FROM source_record{OLD} UNION SELECT id FROM import_batch "
+        "WHERE status IN ('loaded', 'matched') ORDER BY 1").scalars())  # fmt: skip
+    # no default partition: attaching beside one would lock it against every reader
+    _batch_partitions("source_record", batches)
     _finish_data("source_record")
     _finish("source_record", carried)
 
@@ -197,10 +195,7 @@ def upgrade() -> None:
          "UNIQUE (left_record_id, right_record_id, batch_id)")  # fmt: skip
     _run("ALTER TABLE match_candidate ADD CONSTRAINT fk_match_candidate_batch_id_import_batch "
          "FOREIGN KEY (batch_id) REFERENCES import_batch(id)")  # fmt: skip
-    for batch in batches:
-        _run(f"CREATE TABLE match_candidate_b{batch} PARTITION OF match_candidate "
-             f"FOR VALUES IN ({batch})")  # fmt: skip
-    _run("CREATE TABLE match_candidate_default PARTITION OF match_candidate DEFAULT")
+    _batch_partitions("match_candidate", batches)
     columns = ", ".join(
         _run("SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
              "WHERE attrelid = 'match_candidate_before_0014'::regclass AND attnum > 0 "
@@ -237,6 +232,15 @@ def upgrade() -> None:
     _run("CREATE TABLE audit_event_default PARTITION OF audit_event DEFAULT")
     _finish_data("audit_event")
     _finish("audit_event", carried, partitions)
+
+
+def _batch_partitions(table: str, batches: Sequence[int]) -> None:
+    """One partition per batch, with a CHECK matching its bound (as the importer makes them,
+    popdb.core.partitions), so a detached one attaches back without a scan."""
+    for batch in batches:
+        _run(f"CREATE TABLE {table}_b{batch} PARTITION OF {table} FOR VALUES IN ({batch})")
+        _run(f"ALTER TABLE {table}_b{batch} ADD CONSTRAINT {table}_b{batch}_batch "
+             f"CHECK (batch_id = {batch})")  # fmt: skip
 
 
 def _finish_data(table: str) -> None:

@@ -17,7 +17,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
     __table_args__ = (
         sa.PrimaryKeyConstraint("id", "occurred_at"),
-        sa.UniqueConstraint("hash", "occurred_at"),
+        sa.UniqueConstraint("hash", "occurred_at", name="uq_audit_event_hash"),
         sa.Index("ix_audit_event_subject", "subject_type", "subject_id"),
         # RANGE partitions, one per calendar year (UTC), migration 0014
         {"postgresql_partition_by": "RANGE (occurred_at)"},
