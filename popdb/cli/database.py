@@ -80,6 +80,56 @@ def db_upgrade(ctx: click.Context) -> None:
     emit({"revision": migrate.current_revision(engine)})
 
 
+# --- archive: a province's (or some batches') records detached (popdb.core.partitions) ------
+
+
+def _batches_of(
+    session: Any, batch_ids: tuple[int, ...], province: str | None, *, archived: bool
+) -> list[int]:
+    from popdb.core import partitions
+
+    if bool(batch_ids) == bool(province):
+        raise click.UsageError("give --batch (one or more) or --province, not both")
+    if province:
+        return partitions.province_batches(session.connection(), province, archived=archived)
+    return list(batch_ids)
+
+
+@db_group.command("archive")
+@click.option("--batch", "batch_ids", type=int, multiple=True, help="a batch id (repeatable)")
+@click.option("--province", default=None, help="every batch of this province's communes")
+@click.pass_context
+def db_archive(ctx: click.Context, batch_ids: tuple[int, ...], province: str | None) -> None:
+    """Detach the batches' source_record and match_candidate partitions for archiving: the
+    registry no longer reads them; dump and drop them as docs/operations.md says."""
+    from popdb.cli.base import session_for
+    from popdb.core import audit, partitions
+
+    with session_for(ctx) as session:
+        batches = _batches_of(session, batch_ids, province, archived=False)
+        detached = partitions.detach_batches(session.connection(), batches)
+        audit.record(session, actor=audit.Actor.operator(), action="records_archived",
+                     detail={"batches": batches, "province": province})  # fmt: skip
+    emit({"batches": batches, "detached": [d.as_json() for d in detached]})
+
+
+@db_group.command("reattach")
+@click.option("--batch", "batch_ids", type=int, multiple=True, help="a batch id (repeatable)")
+@click.option("--province", default=None, help="every batch of this province's communes")
+@click.pass_context
+def db_reattach(ctx: click.Context, batch_ids: tuple[int, ...], province: str | None) -> None:
+    """Attach archived batches' partitions back (restore dropped ones from their dumps)."""
+    from popdb.cli.base import session_for
+    from popdb.core import audit, partitions
+
+    with session_for(ctx) as session:
+        batches = _batches_of(session, batch_ids, province, archived=True)
+        names = partitions.attach_archived_batches(session.connection(), batches)
+        audit.record(session, actor=audit.Actor.operator(), action="records_reattached",
+                     detail={"batches": batches, "province": province})  # fmt: skip
+    emit({"batches": batches, "attached": names})
+
+
 # --- read replicas (popdb/ops/replicas.py, docs/operations.md "Replicas and failover") ------
 
 

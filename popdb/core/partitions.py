@@ -21,8 +21,18 @@ BY_BATCH = ("source_record", "match_candidate")
 AUDIT = "audit_event"
 
 
+#: How long a detach waits for the queries reading the table to end: DETACH takes an ACCESS
+#: EXCLUSIVE lock on the parent, and while it waits every new reader queues behind it.
+DETACH_LOCK_TIMEOUT = "5s"
+
+
 class PartitionConflict(Conflict):
     code = "partition_conflict"
+
+
+def _bounded_wait(connection: sa.Connection) -> None:
+    """Fail (lock_timeout) rather than stall the registry behind a long-running reader."""
+    connection.execute(sa.text(f"SET LOCAL lock_timeout = '{DETACH_LOCK_TIMEOUT}'"))
 
 
 def batch_partition(table: str, batch_id: int) -> str:
@@ -116,12 +126,15 @@ def _year_bounds(year: int) -> tuple[str, str]:
     return f"{year}-01-01 00:00:00+00", f"{year + 1}-01-01 00:00:00+00"
 
 
-def ensure_audit_years(connection: sa.Connection, through: int | None = None) -> list[str]:
-    """Create the yearly audit partitions up to `through` (default: next year) that are
-    missing; returns their names. Run it yearly (docs/operations.md): events of a year
-    without its partition land in audit_event_default, and are moved into the new partition
-    here (detach the default, create the year, re-insert, a new default): the rows are
-    copied as they are, so the chain is unchanged."""
+def ensure_audit_years(
+    connection: sa.Connection, through: int | None = None, *, since: int | None = None
+) -> list[str]:
+    """Create the yearly audit partitions missing from `since` (default: after the newest)
+    up to `through` (default: next year); returns their names. Run it yearly
+    (docs/operations.md): events of a year without its partition land in
+    audit_event_default, and are moved into the new partition here (detach the default,
+    create the year, re-insert, a new default): the rows are copied as they are, so the
+    chain is unchanged."""
     now = dt.datetime.now(dt.UTC).year
     through = now + 1 if through is None else through
     newest = connection.scalar(
@@ -131,10 +144,12 @@ def ensure_audit_years(connection: sa.Connection, through: int | None = None) ->
             "WHERE i.inhparent = 'audit_event'::regclass"
         )
     )
-    start = (newest + 1) if newest else now
+    start = since if since is not None else (newest + 1) if newest else now
     made = []
     for year in range(start, through + 1):
         name = audit_partition(year)
+        if _exists(connection, name):
+            continue
         low, high = _year_bounds(year)
         stray = connection.scalar(
             sa.text(
@@ -187,18 +202,24 @@ class Detached:
         return {"name": self.name, "parent": self.parent, "rows": self.rows}
 
 
-def province_batches(connection: sa.Connection, province: str) -> list[int]:
-    """The batches of a province's communes (in any vintage of the unit list)."""
-    return list(
-        connection.scalars(
-            sa.text(
-                "SELECT DISTINCT b.id FROM import_batch b JOIN admin_unit u "
-                "ON u.code = b.commune_code AND u.level = 'commune' "
-                "WHERE u.province_code = :p ORDER BY b.id"
-            ),
-            {"p": province},
-        )
+def province_batches(connection: sa.Connection, province: str, *, archived: bool) -> list[int]:
+    """The batches of a province's communes (in any vintage of the unit list) that have
+    records in the registry (`archived` False) or archived (True)."""
+    batches = connection.scalars(
+        sa.text(
+            "SELECT DISTINCT b.id FROM import_batch b JOIN admin_unit u "
+            "ON u.code = b.commune_code AND u.level = 'commune' "
+            "WHERE u.province_code = :p ORDER BY b.id"
+        ),
+        {"p": province},
     )
+    shelved = set(
+        connection.scalars(sa.text("SELECT batch_id FROM archived_partition "
+                                   "WHERE parent = 'source_record'"))  # fmt: skip
+    )
+    if archived:
+        return [b for b in batches if b in shelved]
+    return [b for b in batches if _attached(connection, batch_partition("source_record", b))]
 
 
 def _record(connection: sa.Connection, name: str, parent: str, **values: object) -> int:
@@ -218,6 +239,7 @@ def detach_batches(connection: sa.Connection, batch_ids: Sequence[int]) -> list[
     """Detach the batches' source_record and match_candidate partitions: the tables stay,
     outside the registry's view, to be dumped and dropped (docs/operations.md), or attached
     back with `attach_archived_batches`. Recorded in archived_partition."""
+    _bounded_wait(connection)
     out = []
     for batch_id in sorted({int(b) for b in batch_ids}):
         for table in BY_BATCH:
@@ -283,6 +305,7 @@ def detach_audit_before(connection: sa.Connection, year: int) -> list[Detached]:
             "The audit events before the cut are not all older than the ones after it; "
             "nothing was detached."
         )
+    _bounded_wait(connection)
     out = []
     for y in doomed:
         name = audit_partition(y)
