@@ -14,6 +14,10 @@ Revises: 0010
 - `audit_event`: RANGE (occurred_at), one partition per calendar year (UTC) from the first
   event's year to next year, plus `audit_event_default`. Primary key (id, occurred_at),
   unique (hash, occurred_at). The append-only triggers are on the parent and every partition.
+- source_record.person_id loses its foreign key to person: attaching a batch checks the
+  parent's foreign keys, which locks the referenced table against writers until the import
+  commits, and person is written by long transactions (matching, merges). Persons are never
+  deleted; the registry's linking is the only writer of person_id.
 - The foreign keys *to* source_record.id (match_candidate left/right, match_key.record_id)
   are dropped: PostgreSQL would need (id, batch_id) in the referencing tables, and they would
   forbid detaching an archived batch. Records are never deleted (the only way out is a detach,
@@ -48,6 +52,8 @@ RECORD_FKS = (
      "FOREIGN KEY (record_id) REFERENCES source_record(id) ON DELETE CASCADE"),
 )  # fmt: skip
 TABLES = ("source_record", "match_candidate", "audit_event")
+#: Dropped too: source_record.person_id's key to person (see upgrade).
+PERSON_FK = ("fk_source_record_person_id_person", "FOREIGN KEY (person_id) REFERENCES person(id)")
 
 
 def _run(sql: str, **params: object) -> Any:
@@ -169,6 +175,9 @@ def upgrade() -> None:
 
     # source_record: LIST by batch
     carried = _carried("source_record")
+    # attaching a batch would check this key, locking person against every writer (matching,
+    # merges) until the import commits; persons are never deleted, the linking sets it
+    carried["fks"] = [f for f in carried["fks"] if PERSON_FK[0] not in f]
     _set_aside("source_record")
     _run(f"CREATE TABLE source_record {_like('source_record')} PARTITION BY LIST (batch_id)")
     _run("ALTER TABLE source_record ADD CONSTRAINT pk_source_record PRIMARY KEY (id, batch_id)")
@@ -284,6 +293,6 @@ def downgrade() -> None:
             _run("ALTER TABLE audit_event ADD CONSTRAINT uq_audit_event_hash UNIQUE (hash)")
         # DROP TABLE of the partitioned table drops its partitions; no row trigger fires
         _finish(table, carried)
-    for table, name, definition in RECORD_FKS:
+    for table, name, definition in (*RECORD_FKS, ("source_record", *PERSON_FK)):
         _run(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
     op.drop_table("archived_partition")

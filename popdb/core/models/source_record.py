@@ -48,7 +48,9 @@ class SourceRecord(CitizenFields, Base):
     raw: Mapped[list[Any]]
     status: Mapped[str] = mapped_column(RECORD_STATUS, server_default="accepted")
     warnings: Mapped[list[Any]] = mapped_column(server_default=sa.text("'[]'::jsonb"))
-    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    #: No foreign key (migration 0014): attaching a batch would lock `person` against its
+    #: writers; persons are never deleted and only the registry's linking sets it.
+    person_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
     matched: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[created_at]
 
