@@ -119,6 +119,7 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
         options=options,
         client_id=client.id,
         stored_path=str(stored),
+        preview=bool(form.get("preview")) or _settings().match_preview,
     )
     try:
         batch, duplicate = register(session, wanted, epoch=_settings().epoch)

@@ -103,6 +103,9 @@ class Settings:
     admin_session_hours: int = 8
     metrics_per_route: bool = False
     police_uploads_per_hour: int = 120
+    #: hold every uploaded batch at `loaded` for a match preview until an administrator
+    #: releases it (POPDB_MATCH_PREVIEW; default off: batches match right after loading)
+    match_preview: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -136,6 +139,7 @@ class Settings:
             admin_session_hours=_int("POPDB_ADMIN_SESSION_HOURS", 8),
             metrics_per_route=_bool("POPDB_METRICS_PER_ROUTE", False),
             police_uploads_per_hour=_int("POPDB_POLICE_UPLOADS_PER_HOUR", 120),
+            match_preview=_bool("POPDB_MATCH_PREVIEW", False),
         )
 
     @property
