@@ -178,3 +178,39 @@ def test_held_batches_lists_the_waiting_ones(session, held):
     assert waiting["batch_id"] == held and waiting["status"] == "loaded"
     assert preview.held_batches(session, commune_code="26740") == []
 
+
+
+def test_the_command_line_holds_previews_and_releases(scratch_database_url, tmp_path) -> None:
+    import json
+
+    from tests.popdb.test_cli import _env, popdb
+
+    env = _env(DATABASE_URL=scratch_database_url, POPDB_HOME=str(tmp_path / "home"))
+    first = write_csv(tmp_path / "first.csv", list(fake_rows(30, seed=5)))
+    done = json.loads(popdb("import", str(first), "--commune", "00004", "--preview",
+                            env=env).stdout)  # fmt: skip
+    assert (done["status"], done["held_for_preview"], done["match"]) == ("loaded", True, None)
+    assert json.loads(popdb("dedup", "run", env=env).stdout)["new_records"] == 0
+    [held] = json.loads(popdb("batches", "held", env=env).stdout)["items"]
+    assert held["batch_id"] == done["batch_id"]
+    shown = json.loads(popdb("batches", "preview", str(done["batch_id"]), "--examples", "1",
+                             "--as", "duty-officer", env=env).stdout)  # fmt: skip
+    assert shown["counts"]["new"] == 30 and len(shown["examples"]["new"]) == 1
+    released = popdb("batches", "release", str(done["batch_id"]), "--reason", "checked",
+                     env=env)  # fmt: skip
+    assert released.returncode == 0, released.stderr
+    assert json.loads(released.stdout)["counts"] == shown["counts"]
+    again = popdb("batches", "release", str(done["batch_id"]), "--reason", "twice", env=env)
+    assert again.returncode == 2 and "not held" in again.stderr
+
+    hold = popdb("batches", "hold", "00004", "--reason", "new clerk", env=env)
+    assert json.loads(hold.stdout)["match_preview"] is True
+    third = write_csv(tmp_path / "third.csv", list(fake_rows(2, seed=8)))
+    out = json.loads(popdb("import", str(third), "--commune", "00004", env=env).stdout)
+    assert out["held_for_preview"] is True and out["status"] == "loaded"
+    popdb("batches", "hold", "00004", "--off", "--reason", "trained", env=env)
+
+    held_env = {**env, "POPDB_MATCH_PREVIEW": "1"}
+    second = write_csv(tmp_path / "second.csv", list(fake_rows(3, seed=6)))
+    out = json.loads(popdb("import", str(second), "--commune", "00004", env=held_env).stdout)
+    assert out["held_for_preview"] is True and out["status"] == "loaded"
