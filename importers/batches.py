@@ -176,6 +176,8 @@ def ignored_on_duplicate(batch: ImportBatch, request: BatchRequest) -> list[str]
         changed.append("another mapping profile" if request.mapping else "no mapping profile")
     if request.collected_on is not None and request.collected_on != batch.collected_on:
         changed.append(f"the collection date {request.collected_on.isoformat()}")
+    if request.preview and not batch.match_hold:
+        changed.append("a hold for a match preview")
     if not changed:
         return []
     return [

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from dedup.run import RunOptions
-from importers.batches import BatchRequest, register
+from importers.batches import BatchRequest, ignored_on_duplicate, register
 from importers.pipeline import run_batch
 from popdb.core import audit
 from popdb.core.errors import Conflict, InvalidInput
@@ -89,6 +89,9 @@ def test_a_batch_not_held_is_matched_after_loading(session, scope, tmp_path):
     batch_id = load(session, scope, path)
     assert match_loaded(session.connection(), batch_id) is not None
     assert _batch(session, batch_id)[:2] == ("matched", False)
+    request = BatchRequest(path=path, commune_code="00004", preview=True)
+    batch, duplicate = register(session, request)
+    assert duplicate and "a hold for a match preview" in ignored_on_duplicate(batch, request)[0]
     with pytest.raises(Conflict):
         preview.preview(session, batch_id, actor=ADMIN)
 
