@@ -140,3 +140,29 @@ def test_admin_pages_list_preview_and_release_with_csrf(
         "csrf_token": token, "commune_code": "00004", "match_preview": "on", "reason": "r"},
         follow_redirects=True)  # fmt: skip
     assert "Commune 00004: uploads held" in setting.get_data(as_text=True)
+
+
+def test_the_worker_loads_a_held_upload_and_leaves_it_loaded_until_released(
+    client, make_client, session, scope, tmp_path
+):
+    from importers.worker import process_pending
+    from popdb.cli.worker import match_after_load
+    from tests.support.dc01 import fake_rows, write_csv
+
+    _, admin = make_client("admin")
+    _, police = make_client("police", commune_code="00004")
+    path = write_csv(tmp_path / "dc01.csv", list(fake_rows(6, seed=4)))
+    with path.open("rb") as f:
+        sent = client.post("/api/v1/imports", headers=police, content_type="multipart/form-data",
+                           data={"file": (f, "dc01.csv"), "preview": "true"})  # fmt: skip
+    batch_id = sent.get_json()["batch_id"]
+    assert process_pending(scope, after_load=match_after_load) == 1
+    status = client.get(f"/api/v1/imports/{batch_id}", headers=police).get_json()
+    assert (status["status"], status["held_for_preview"], status["accepted"]) == ("loaded", True, 6)
+    assert session.scalar(sa.text("SELECT count(*) FROM source_record WHERE batch_id = :b "
+                                  "AND person_id IS NOT NULL"), {"b": batch_id}) == 0  # fmt: skip
+    done = client.post(f"/api/v1/batches/{batch_id}/release", json={"reason": "ok"},
+                       headers=admin)  # fmt: skip
+    assert done.status_code == 200 and done.get_json()["counts"]["new"] == 6
+    assert client.get(f"/api/v1/imports/{batch_id}", headers=police).get_json()["status"] == (
+        "matched")
