@@ -17,6 +17,8 @@ from api.persons.schemas import (
     CorrectionDecisionSchema,
     CorrectionResultSchema,
     CorrectionSchema,
+    EndHouseholdResultSchema,
+    EndHouseholdSchema,
     HistoryArgsSchema,
     HistorySchema,
     LifeEventResultSchema,
@@ -28,7 +30,7 @@ from api.persons.schemas import (
     UnmergeSchema,
 )
 from popdb.core import audit
-from popdb.registry import corrections, life_events, merges, search
+from popdb.registry import corrections, households, life_events, merges, search
 from popdb.registry import history as past
 from popdb.registry import reads as person_reads
 
@@ -166,3 +168,19 @@ def correction_decision(body: dict[str, Any], correction_id: int) -> ResponseRet
                                     reason=body.get("reason") or "", request_id=g.request_id)
     session.commit()
     return dataclasses.asdict(result)
+
+
+@blp.route("/<int:person_id>/household/end", methods=["POST"])
+@blp.arguments(EndHouseholdSchema)
+@blp.response(200, EndHouseholdResultSchema)
+@blp.doc(security=_SECURITY)
+@allow("admin")
+def end_household(body: dict[str, Any], person_id: int) -> ResponseReturnValue:
+    """End the person's current household membership (reason required); an event and an
+    audit entry. A later upload that places the person starts a new one."""
+    session = get_session()
+    out = households.end_membership(session, person_id, actor=audit.Actor.of(current_client()),
+                                    reason=body["reason"], valid_to=body.get("valid_to"),
+                                    request_id=g.request_id)  # fmt: skip
+    session.commit()
+    return out
