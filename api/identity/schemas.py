@@ -143,7 +143,7 @@ class LookupBodySchema(LookupArgsSchema):
     )
 
 
-class HouseholdMemberSchema(Schema):
+class AgencyHouseholdMemberSchema(Schema):
     full_name = fields.String(allow_none=True)
     relation = fields.String(allow_none=True, metadata={
         "description": "relation to the household head (popdb's slug, e.g. head, wife, child)"})
@@ -151,20 +151,20 @@ class HouseholdMemberSchema(Schema):
         "description": "the relation as the household book writes it, e.g. Chủ hộ, Vợ, Con"})
 
 
-class HouseholdAnswerSchema(HouseholdMemberSchema):
+class AgencyHouseholdSchema(AgencyHouseholdMemberSchema):
     """Minimal disclosure: the household's address, the person's relation, the members'
     names and relations; no number, no member's ID number or date of birth."""
 
     address = fields.String(allow_none=True)
     commune_code = fields.String(allow_none=True)
-    members = fields.List(fields.Nested(HouseholdMemberSchema))
+    members = fields.List(fields.Nested(AgencyHouseholdMemberSchema))
 
 
 def _lookup_field(name: str) -> fields.Field:
     if name in ("sex", "marital_status"):
         return fields.Integer(allow_none=True)
     if name == "household":
-        return fields.Nested(HouseholdAnswerSchema, allow_none=True, metadata={
+        return fields.Nested(AgencyHouseholdSchema, allow_none=True, metadata={
             "description": "only where the policy grants `household`; null when none is known"})
     return fields.String(allow_none=True)
 
