@@ -360,7 +360,7 @@ def _lookup(args: dict[str, Any], personal_id_number: str) -> ResponseReturnValu
     found = person is not None
     values = identity.lookup_fields(person, policy) if person is not None else {}
     members: list[int] = []
-    if person is not None:  # the household, where granted: its own query, on the replica too
+    if person is not None and identity.HOUSEHOLD in policy.fields:  # its own query, granted only
         house, members = _read(lambda read: identity.household_answer(read, policy, person.id))
         values.update(house)
     _probe(session, client, 0 if found else 1, args)
@@ -391,7 +391,7 @@ def _lookup_as_of(
     state = as_of.holder_as_of(session, number, as_of.end_of(args["as_of"]))
     values = identity.lookup_fields_as_of(state, policy) if state is not None else {}
     members: list[int] = []
-    if state is not None:
+    if state is not None and identity.HOUSEHOLD in policy.fields:
         house, members = identity.household_answer(
             session, policy, state["id"], as_of.end_of(args["as_of"]))
         values.update(house)

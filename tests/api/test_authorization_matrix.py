@@ -83,6 +83,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): _row(
         default=403, anonymous=401, admin=404
     ),
+    # the person has no household: refused by the service once the rules let the admin in
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): _row(
+        default=403, anonymous=401, admin=404
+    ),
     ("GET", "/api/v1/reviews"): ADMIN_ONLY,
     ("POST", "/api/v1/reviews/claim"): _row(default=403, anonymous=401, admin=204),  # empty
     ("GET", "/api/v1/reviews/<int:item_id>"): _row(default=403, anonymous=401, admin=404),
@@ -108,6 +112,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
             ("POST", "/admin/reviews/claim"),
             ("POST", "/admin/persons/<int:person_id>/life-events"),
             ("POST", "/admin/persons/<int:person_id>/corrections"),
+            ("POST", "/admin/persons/<int:person_id>/household/end"),
             ("POST", "/admin/corrections/<int:correction_id>/decision"),
         )
     },
@@ -219,6 +224,13 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/api/v1/persons/<int:person_id>/corrections"): lambda w: {
         "path": f"/api/v1/persons/{w['person_id']}/corrections",
         "json": {"field": "full_name", "value": "X", "evidence": " ", "reason": "matrix"},
+    },
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/api/v1/persons/{w['person_id']}/household/end",
+        "json": {"reason": "matrix"},
+    },
+    ("POST", "/admin/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/admin/persons/{w['person_id']}/household/end"
     },
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): lambda w: {
         "path": "/api/v1/persons/corrections/999999/decision",
