@@ -236,3 +236,23 @@ def test_a_profile_may_name_the_household_number_column():
     parse_profile({"fields": {"full_name": "name"}, "household_id": "Ma ho"})
     with pytest.raises(MappingError):
         parse_profile({"fields": {"full_name": "name"}, "household_id": 3})
+
+
+def test_re_clustering_moves_memberships_with_their_records(session, first):
+    from popdb.registry.clusters import apply_clusters
+
+    binh, dung = person(session, "binh"), person(session, "dung")
+    records = dict(session.execute(sa.text(
+        "SELECT source_key, id FROM source_record WHERE source_key IN ('hh-binh', 'hh-dung')")
+    ).all())  # fmt: skip
+    # one cluster of both records: the lower person id keeps it, the other is retired
+    apply_clusters(session.connection(), [(records["hh-binh"], 1), (records["hh-dung"], 1)],
+                   actor="rebuild")  # fmt: skip
+    kept = person(session, "binh")
+    assert person(session, "dung") == kept and kept in (binh, dung)
+    gone = dung if kept == binh else binh
+    assert memberships(session, gone) == []
+    rows = memberships(session, kept)
+    assert len(rows) == 2 and sum(r.valid_to is None for r in rows) == 1
+    assert [r.end_reason for r in rows if r.valid_to] == ["merged"]
+    assert events(session, kept)[-1].actor == "rebuild"
