@@ -96,6 +96,7 @@ def expectation_maximisation(
     fit_m: bool = True,
     fit_u: bool = True,
     u_prior_strength: float = 0.0,
+    m_prior_strength: float = 0.0,
     tags: np.ndarray | None = None,
     iterations: int = 100,
     tolerance: float = 1e-5,
@@ -114,6 +115,7 @@ def expectation_maximisation(
     m = [x.copy() for x in model.m]
     u = [x.copy() for x in model.u]
     u_prior = [x * u_prior_strength for x in model.u]
+    m_prior = [x * m_prior_strength for x in model.m]
     prior = model.prior
     groups = np.zeros(len(gammas), dtype=np.int64) if tags is None else tags.astype(np.int64)
     sizes = np.bincount(groups)
@@ -133,7 +135,7 @@ def expectation_maximisation(
         change = 0.0
         for index, comparison in enumerate(model.comparisons):
             levels = len(comparison.levels)
-            targets = ([(m, p, 0.0)] if fit_m else []) + (
+            targets = ([(m, p, m_prior[index])] if fit_m else []) + (
                 [(u, 1.0 - p, u_prior[index])] if fit_u else []
             )
             for table, weight, pseudo in targets:
@@ -265,7 +267,7 @@ def train(
             gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
         model, _ = expectation_maximisation(
-            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
+            gammas, model, fit_u=False, m_prior_strength=M_PRIOR_STRENGTH, tags=tags
         )
     return model
 
@@ -274,6 +276,13 @@ def train(
 EM_MAX_PAIRS = 2_000_000
 #: How many pairs the random-pair u counts as when EM fits u among candidate pairs.
 U_PRIOR_STRENGTH = 1000.0
+#: How many pairs the seed (or starting) m counts as when EM fits m. A batch in which hardly
+#: anyone appears twice (the first list of a commune, the usual first upload) has almost no
+#: match mass: without this prior EM takes whatever structure its non-matches share (near
+#: numbers, a household's parents) for the match class, and a model trained on it then never
+#: links the same citizen uploaded again (an exact number weighed 0 bits). With many true
+#: pairs the data outweigh it.
+M_PRIOR_STRENGTH = 200.0
 #: Fewer candidate pairs than this and EM has nothing to learn from: the starting m and the
 #: random-pair u stay.
 MIN_TRAINING_PAIRS = 200
