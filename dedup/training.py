@@ -105,7 +105,8 @@ def expectation_maximisation(
     and u can be held). With `u_prior_strength` k, u is the maximum a posteriori estimate
     under a prior worth k pairs centred on the starting u: a level that blocked non-matches
     rarely reach (a different birth date, when most rules block on it) keeps a sensible u
-    instead of a near-zero one that would make disagreement look like a match. With `tags`
+    instead of a near-zero one that would make disagreement look like a match;
+    `m_prior_strength` does the same for m (`M_PRIOR_STRENGTH` says why). With `tags`
     (each pair's blocking rule), the prior is fitted per rule, on what its pairs show beyond
     the rule's own keys (`key_weights`): every pair of a rule agrees on its keys, so that
     agreement cannot tell its matches from its non-matches, yet counted in the posterior it
