@@ -21,6 +21,10 @@ from popdb.core.settings import Settings
 from popdb.identity.clients import create_client
 from popdb.ops import migrate
 
+#: The audit chain is keyed: tests (and the CLI they run in subprocesses, which inherit the
+#: environment) use this key unless the environment names one.
+os.environ.setdefault("POPDB_AUDIT_KEY", "test-audit-key-" + "0123456789abcdef" * 2)
+
 REPO = Path(__file__).resolve().parent.parent
 TEST_HOME = REPO / ".popdb-test"
 TEST_DB = "popdb_test"
