@@ -265,7 +265,8 @@ def append_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
     rows, appended = [], []
     for event_id, e in zip(ids, entries, strict=True):
         row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(actor, e),
-                               "prev_hash": prev, "hash_version": KEYED, "key_id": key_id}  # fmt: skip
+                               "prev_hash": prev, "hash_version": KEYED,
+                               "key_id": key_id}  # fmt: skip
         row["hash"] = compute_hash(row, keys)
         rows.append(row)
         appended.append(Appended(event_id, now, prev, row["hash"]))

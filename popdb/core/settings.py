@@ -176,5 +176,7 @@ def _role_name(raw: str) -> str:
     if not raw or len(raw) > 63 or not raw[0].isalpha() or not all(
         c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in raw
     ):
-        raise ConfigError(f"POPDB_SERVICE_ROLE must be lower-case letters, digits or _, got {raw!r}")
+        raise ConfigError(
+            f"POPDB_SERVICE_ROLE must be lower-case letters, digits or _, got {raw!r}"
+        )
     return raw

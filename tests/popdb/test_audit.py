@@ -194,7 +194,8 @@ def test_the_database_hashes_the_bytes_python_would(session: Session) -> None:
     event = audit.record(session, actor=audit.Actor(None, "Ông \"Tư\"", "operator"),
                          action="x", purpose="@@prev-@@", detail=detail)  # fmt: skip
     row = session.execute(
-        sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED_V2]).where(AuditEvent.id == event.id)
+        sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED_V2])
+        .where(AuditEvent.id == event.id)
     ).mappings().one()  # fmt: skip
     assert audit.compute_hash(row) == event.hash
     assert audit.verify(session.connection()).ok
