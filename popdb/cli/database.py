@@ -40,8 +40,9 @@ def db_start(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     if settings.database_url:
         raise click.UsageError("DATABASE_URL is set: popdb does not manage that server")
-    url = embedded.ensure_running(settings.pgdata)
-    emit({"running": True, "url": url, "pgdata": str(settings.pgdata)})
+    embedded.ensure_running(settings.pgdata)
+    # the service's URL: the owner's is printed only when asked for (`db url --owner`)
+    emit({"running": True, "url": db.database_url(settings), "pgdata": str(settings.pgdata)})
 
 
 @db_group.command("stop")

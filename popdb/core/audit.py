@@ -220,7 +220,7 @@ def _canonical(payload: Mapping[str, Any], names: Sequence[str] = HASHED) -> str
 
 @dataclass(frozen=True)
 class Entry:
-    """One event to append with `record_many`: the arguments of `record` but the actor."""
+    """One event to append with `append_many`: the arguments of `record`."""
 
     action: str
     subject_type: str | None = None
@@ -230,6 +230,8 @@ class Entry:
     fields: Iterable[str] = ()
     request_id: str | None = None
     detail: Mapping[str, Any] | None = None
+    #: who, when not the `actor` of `append_many` (a group commit of many clients' calls)
+    actor: Actor | None = None
 
 
 @dataclass(frozen=True)
@@ -245,18 +247,23 @@ class Appended:
 _RESERVE = sa.text("SELECT prev_hash, ids, occurred_at FROM audit_reserve(:lock, :n)")
 
 
-def append_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> list[Appended]:
+def append_many(
+    session: Session, *, entries: Sequence[Entry], actor: Actor | None = None
+) -> list[Appended]:
     """Append `entries` in the given order, in the caller's transaction (which commits or
     rolls back with them); the chain lock is then held until that commit.
 
     Two statements for any number of entries: `audit_reserve` (lock, head, ids, time) and
-    one INSERT of every row, hashed here with the active key. The group-commit writer of the
-    agency path and the batch calls use this; `record` is it for one entry.
+    one INSERT of every row, hashed here with the active key. Each entry's own `actor`, else
+    `actor`, is who did it, so a group commit may gather many clients' calls in one list.
+    The batch calls use this; `record` is it for one entry.
     """
     if not entries:
         return []
     if any(not e.action for e in entries):
         raise InvalidInput("an audit event needs an action")
+    if any(e.actor is None and actor is None for e in entries):
+        raise InvalidInput("an audit event needs an actor")
     keys = keyring()
     key_id = key_id_of(keys.require_active())
     session.flush()
@@ -264,7 +271,9 @@ def append_many(session: Session, *, actor: Actor, entries: Sequence[Entry]) -> 
     prev, ids, now = reserved.prev_hash, sorted(reserved.ids), reserved.occurred_at
     rows, appended = [], []
     for event_id, e in zip(ids, entries, strict=True):
-        row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(actor, e),
+        who = e.actor or actor
+        assert who is not None
+        row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(who, e),
                                "prev_hash": prev, "hash_version": KEYED,
                                "key_id": key_id}  # fmt: skip
         row["hash"] = compute_hash(row, keys)

@@ -19,7 +19,8 @@ def prepare_database(settings: Settings) -> sa.Engine:
     service's engine: what the caller then does runs as the service role."""
     # the embedded set-up makes its own key, 0600 beside the data (never logged)
     embedded = not settings.database_url and settings.audit_key is None
-    if embedded and audit.ensure_key_file(settings.audit_key_path):
+    if (embedded and audit.ensure_key_file(settings.audit_key_path)
+            and audit.keyring().active is None):  # fmt: skip
         audit.use_keyring(audit.Keyring.from_settings(settings))
     owner = db.get_owner_engine(settings)
     migrate.upgrade(owner)

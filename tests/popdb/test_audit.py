@@ -199,3 +199,17 @@ def test_the_database_hashes_the_bytes_python_would(session: Session) -> None:
     ).mappings().one()  # fmt: skip
     assert audit.compute_hash(row) == event.hash
     assert audit.verify(session.connection()).ok
+
+
+def test_one_append_many_takes_entries_of_several_actors(session: Session) -> None:
+    """A group commit: many clients' events in one list, each with its own actor."""
+    bob = audit.Actor(8, "Ngân hàng X", "agency")
+    appended = audit.append_many(session, entries=[
+        audit.Entry("identity.verify", actor=ALICE), audit.Entry("identity.lookup", actor=bob),
+    ])  # fmt: skip
+    assert [a.prev_hash for a in appended[1:]] == [appended[0].hash]
+    names = [session.get_one(AuditEvent, a.id).actor_name for a in appended]
+    assert names == [ALICE.name, bob.name]
+    assert audit.verify(session.connection()).ok
+    with pytest.raises(audit.InvalidInput, match="actor"):
+        audit.append_many(session, entries=[audit.Entry("x")])
