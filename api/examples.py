@@ -109,7 +109,27 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "personal_id_numbers": [{"personal_id_number": "001190000001", "reason": "kept",
                                  "assigned_at": "2026-12-01T08:16:40+00:00",
                                  "retired_at": None}],
-        "merged_person_ids": [733]}}},
+        "merged_person_ids": [733],
+        "household": {"current": {
+            "household_id": 8, "membership_id": 21, "household_number": "HK-0117",
+            "address": "Số 12 ngõ 5 phố Kim Mã, Phường Ba Đình, Hà Nội",
+            "commune_code": "00004", "relation": "wife", "relation_label": "Vợ",
+            "valid_from": "2026-11-30",
+            "head": {"person_id": 502, "full_name": "Nguyễn Văn An"},
+            "members": [
+                {"person_id": 502, "full_name": "Nguyễn Văn An", "relation": "head",
+                 "relation_label": "Chủ hộ", "valid_from": "2026-11-30"},
+                {"person_id": 501, "full_name": "Nguyễn Thị Hòa", "relation": "wife",
+                 "relation_label": "Vợ", "valid_from": "2026-11-30"}]},
+            "past": [{"membership_id": 3, "household_id": 2, "household_number": None,
+                      "address": "Số 3 phố Huế, Hà Nội", "commune_code": "00004",
+                      "relation": "child", "relation_label": "Con",
+                      "valid_from": "2025-08-01", "valid_to": "2026-11-30",
+                      "end_reason": "moved"}]}}}},
+    ("POST", "/api/v1/persons/{person_id}/household/end"): {
+        "request": {"reason": "chuyển hộ khẩu đi nơi khác", "valid_to": "2026-12-05"},
+        "responses": {"200": {"person_id": 501, "membership_id": 21, "household_id": 8,
+                              "valid_to": "2026-12-05"}}},
     ("GET", "/api/v1/persons/{person_id}/history"): {"responses": {"200": {"items": [
         {"id": 1201, "kind": "created", "actor": "matcher", "reason": "new cluster",
          "data": {"source_record_ids": [9001]}, "created_at": "2026-12-01T08:16:40+00:00"},

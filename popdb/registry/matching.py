@@ -13,6 +13,7 @@ import time
 import sqlalchemy as sa
 
 from dedup.run import RunOptions, RunSummary, Say, run
+from popdb.registry import households
 from popdb.registry.clusters import apply_clusters
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def mark_matched(connection: sa.Connection) -> None:
 
 def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
     """Match what is not yet matched (everything with `rebuild`), in the caller's transaction:
-    scored pairs stored, clusters made persons, finished batches `matched`."""
+    scored pairs stored, clusters made persons, finished batches `matched` and their rows
+    made household memberships (`registry.households`)."""
     result = run(connection, options, say)
     summary = result.summary
     if summary.new_records == 0 and not options.rebuild:
@@ -43,6 +45,8 @@ def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: N
     say("writing persons")
     summary.persons = apply_clusters(connection, result.assignments, actor=options.actor)
     mark_matched(connection)
+    # the finished batches' rows become household memberships, now that they have persons
+    summary.persons.update(households.derive_pending(connection, actor=options.actor))
     summary.seconds["write"] = round(
         summary.seconds.get("write", 0.0) + time.perf_counter() - started, 2
     )

@@ -83,6 +83,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): _row(
         default=403, anonymous=401, admin=404
     ),
+    # the person has no household: refused by the service once the rules let the admin in
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): _row(
+        default=403, anonymous=401, admin=404
+    ),
     ("GET", "/api/v1/reviews"): ADMIN_ONLY,
     # match preview: the commune's own police see held batches and counts, admins release
     ("GET", "/api/v1/batches/held"): _row(
@@ -117,6 +121,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
             ("POST", "/admin/reviews/claim"),
             ("POST", "/admin/persons/<int:person_id>/life-events"),
             ("POST", "/admin/persons/<int:person_id>/corrections"),
+            ("POST", "/admin/persons/<int:person_id>/household/end"),
             ("POST", "/admin/corrections/<int:correction_id>/decision"),
             ("GET", "/admin/batches/held"),
             ("GET", "/admin/batches/<int:batch_id>/preview"),
@@ -232,6 +237,13 @@ REQUESTS: dict[tuple[str, str], Request] = {
     ("POST", "/api/v1/persons/<int:person_id>/corrections"): lambda w: {
         "path": f"/api/v1/persons/{w['person_id']}/corrections",
         "json": {"field": "full_name", "value": "X", "evidence": " ", "reason": "matrix"},
+    },
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/api/v1/persons/{w['person_id']}/household/end",
+        "json": {"reason": "matrix"},
+    },
+    ("POST", "/admin/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/admin/persons/{w['person_id']}/household/end"
     },
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): lambda w: {
         "path": "/api/v1/persons/corrections/999999/decision",

@@ -4,6 +4,7 @@ from popdb.core.models.admin_unit import AdminUnit, AdminUnitChange, AdminVintag
 from popdb.core.models.audit import AuditEvent
 from popdb.core.models.base import Base
 from popdb.core.models.client import ApiClient
+from popdb.core.models.household import Household, HouseholdBatch, HouseholdMembership
 from popdb.core.models.import_batch import CommuneSetting, ImportBatch, ImportIssue
 from popdb.core.models.life import (
     CorrectionRequest,
@@ -16,7 +17,8 @@ from popdb.core.models.usage import ClientUsage
 
 __all__ = [
     "AdminUnit", "AdminUnitChange", "AdminVintage", "ApiClient", "AuditEvent", "Base",
-    "ClientUsage", "CommuneSetting", "CorrectionRequest", "ImportBatch",
+    "ClientUsage", "CommuneSetting", "CorrectionRequest", "Household", "HouseholdBatch",
+    "HouseholdMembership", "ImportBatch",
     "ImportIssue", "LifeEvent", "MatchCandidate", "MatchKey", "MatchModel",
     "Person", "PersonEvent", "PersonPin", "SourceRecord",
 ]  # fmt: skip

@@ -15,7 +15,13 @@ class AuditEvent(Base):
     """UPDATE, DELETE and TRUNCATE are refused by triggers (migration 0001)."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_subject", "subject_type", "subject_id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_subject", "subject_type", "subject_id"),
+        sa.CheckConstraint(
+            "(hash_version = 1 AND key_id IS NULL) OR (hash_version = 2 AND key_id IS NOT NULL)",
+            name="hash_version",
+        ),
+    )
 
     id: Mapped[bigint_pk]
     occurred_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())
@@ -32,3 +38,7 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(server_default=sa.text("'{}'::jsonb"))
     prev_hash: Mapped[str] = mapped_column(sa.CHAR(64))
     hash: Mapped[str] = mapped_column(sa.CHAR(64), unique=True)
+    #: 1: SHA-256 of the row (before migration 0011); 2: HMAC-SHA256 under the key `key_id`
+    #: names (a fingerprint of a key held outside the database, popdb/core/audit.py)
+    hash_version: Mapped[int] = mapped_column(sa.SmallInteger, server_default=sa.text("1"))
+    key_id: Mapped[str | None] = mapped_column(sa.Text)
