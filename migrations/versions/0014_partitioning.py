@@ -1,7 +1,7 @@
 """Partition source_record and match_candidate by batch, audit_event by year
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013
 
 - `source_record`: LIST (batch_id), one partition per batch (`source_record_b<id>`), and no
   default partition (attaching a batch beside one locks it against every reader). The importer loads a batch
@@ -25,6 +25,11 @@ Revises: 0010
 - `archived_partition`: what was detached for archiving, with the audit chain's hashes at
   the cut, so `popdb audit verify` still proves the chain after a year is archived.
 
+- `batch_partition(action, table, batch)`: the one way the service role (which owns nothing,
+  migration 0011) makes, attaches and drops a batch's partition while loading it. SECURITY
+  DEFINER, so the tables are the owner's; it only knows `<table>_b<batch>` of the two
+  tables, attaches nothing archived, and drops only an empty table.
+
 Indexes, triggers and grants of the three tables are carried over generically (whatever the
 migrations before this one made of them), both ways. The downgrade rebuilds plain tables with
 every row; it refuses while a partition is archived (detached), since its rows are elsewhere.
@@ -37,7 +42,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0010"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -241,6 +246,46 @@ def upgrade() -> None:
     _run("CREATE TABLE audit_event_default PARTITION OF audit_event DEFAULT")
     _finish_data("audit_event")
     _finish("audit_event", carried, partitions)
+    op.execute(BATCH_PARTITION_FUNCTION)
+
+
+BATCH_PARTITION_FUNCTION = """
+CREATE FUNCTION batch_partition(p_action text, p_table text, p_batch bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    part text := p_table || '_b' || p_batch;
+    filled boolean;
+BEGIN
+    IF p_table NOT IN ('source_record', 'match_candidate') OR p_batch IS NULL
+            OR p_batch < 1 THEN
+        RAISE EXCEPTION 'not a batch partition: % of batch %', p_table, p_batch;
+    END IF;
+    IF p_action = 'create' THEN
+        EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+                       'INCLUDING GENERATED INCLUDING STORAGE, CONSTRAINT %I '
+                       'CHECK (batch_id = %s))', part, p_table, part || '_batch', p_batch);
+    ELSIF p_action = 'attach' THEN
+        IF EXISTS (SELECT 1 FROM archived_partition WHERE name = part) THEN
+            RAISE EXCEPTION '% is archived: `popdb db reattach` attaches it back', part;
+        END IF;
+        EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES IN (%s)',
+                       p_table, part, p_batch);
+    ELSIF p_action = 'drop' THEN
+        IF EXISTS (SELECT 1 FROM archived_partition WHERE name = part) THEN
+            RAISE EXCEPTION '% is archived, not a load table', part;
+        END IF;
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', part) INTO filled;
+        IF filled THEN
+            RAISE EXCEPTION '% holds rows', part;
+        END IF;
+        EXECUTE format('DROP TABLE %I', part);
+    ELSE
+        RAISE EXCEPTION 'unknown action %', p_action;
+    END IF;
+END
+$$;
+REVOKE ALL ON FUNCTION batch_partition(text, text, bigint) FROM PUBLIC;
+"""
 
 
 def _batch_partitions(table: str, batches: Sequence[int]) -> None:
@@ -266,6 +311,7 @@ def downgrade() -> None:
             "partitions are archived (detached): reattach them first (`popdb db reattach`, "
             f"`popdb audit reattach`), their rows would be missing: {', '.join(archived)}"
         )
+    op.execute("DROP FUNCTION batch_partition(text, text, bigint)")
     for table in TABLES:
         _refuse_unknown_references(table, set())
         carried = _carried(table)

@@ -63,7 +63,7 @@ def audit_archive(ctx: click.Context, before: int) -> None:
     (docs/operations.md); `popdb audit verify` goes on from the recorded cut."""
     from popdb.core import audit, partitions
 
-    with session_for(ctx) as session:
+    with session_for(ctx, owner=True) as session:
         detached = partitions.detach_audit_before(session.connection(), before)
         if detached:
             audit.record(session, actor=audit.Actor.operator(), action="audit_archived",
@@ -77,7 +77,7 @@ def audit_reattach(ctx: click.Context) -> None:
     """Attach every archived audit year back (restore dropped ones from their dumps first)."""
     from popdb.core import audit, partitions
 
-    with session_for(ctx) as session:
+    with session_for(ctx, owner=True) as session:
         names = partitions.attach_archived_audit(session.connection())
         if names:
             audit.record(session, actor=audit.Actor.operator(), action="audit_reattached",
@@ -92,6 +92,6 @@ def audit_partitions(ctx: click.Context, through: int | None) -> None:
     """Create the yearly audit partitions still missing up to next year; run it yearly."""
     from popdb.core import partitions
 
-    with session_for(ctx) as session:
+    with session_for(ctx, owner=True) as session:
         made = partitions.ensure_audit_years(session.connection(), through)
     emit({"created": made})

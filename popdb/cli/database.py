@@ -18,12 +18,18 @@ def db_group() -> None:
 
 
 @db_group.command("url")
+@click.option("--owner", is_flag=True,
+              help="the schema owner's URL (migrations) instead of the service's")  # fmt: skip
 @click.pass_context
-def db_url(ctx: click.Context) -> None:
-    """Print the SQLAlchemy URL in use (starts the embedded server and migrates if needed)."""
+def db_url(ctx: click.Context, owner: bool) -> None:
+    """Print the service's SQLAlchemy URL, the one `serve` uses (starts the embedded server
+    and migrates if needed); `--owner`: the owner's, for migrations only."""
     from popdb.ops.bootstrap import prepare_database
 
-    engine = prepare_database(settings_of(ctx))
+    settings = settings_of(ctx)
+    engine = prepare_database(settings)
+    if owner:
+        engine = db.get_owner_engine(settings)
     click.echo(engine.url.render_as_string(hide_password=False))
 
 
@@ -34,8 +40,9 @@ def db_start(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     if settings.database_url:
         raise click.UsageError("DATABASE_URL is set: popdb does not manage that server")
-    url = embedded.ensure_running(settings.pgdata)
-    emit({"running": True, "url": url, "pgdata": str(settings.pgdata)})
+    embedded.ensure_running(settings.pgdata)
+    # the service's URL: the owner's is printed only when asked for (`db url --owner`)
+    emit({"running": True, "url": db.database_url(settings), "pgdata": str(settings.pgdata)})
 
 
 @db_group.command("stop")
@@ -60,7 +67,8 @@ def db_status(ctx: click.Context) -> None:
         if not st.running:
             emit(out)
             return
-    engine = db.get_engine(settings)
+    engine = db.get_owner_engine(settings)
+    out["service_runs_as_owner"] = db.runs_as_owner(settings)
     try:
         out["revision"] = migrate.current_revision(engine)
         out["head"] = migrate.head_revision()
@@ -105,7 +113,7 @@ def db_archive(ctx: click.Context, batch_ids: tuple[int, ...], province: str | N
     from popdb.cli.base import session_for
     from popdb.core import audit, partitions
 
-    with session_for(ctx) as session:
+    with session_for(ctx, owner=True) as session:
         batches = _batches_of(session, batch_ids, province, archived=False)
         detached = partitions.detach_batches(session.connection(), batches)
         audit.record(session, actor=audit.Actor.operator(), action="records_archived",
@@ -122,7 +130,7 @@ def db_reattach(ctx: click.Context, batch_ids: tuple[int, ...], province: str | 
     from popdb.cli.base import session_for
     from popdb.core import audit, partitions
 
-    with session_for(ctx) as session:
+    with session_for(ctx, owner=True) as session:
         batches = _batches_of(session, batch_ids, province, archived=True)
         names = partitions.attach_archived_batches(session.connection(), batches)
         audit.record(session, actor=audit.Actor.operator(), action="records_reattached",

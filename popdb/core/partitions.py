@@ -2,6 +2,10 @@
 (one per calendar year, UTC): the load table a batch is copied into and then attached, and
 detaching for archive and attaching back (migration 0014, docs/operations.md).
 
+The service role owns no table (popdb.ops.roles): a batch's partitions are made, attached
+and dropped through `batch_partition()`, a SECURITY DEFINER function of migration 0014 that
+does only that. Archiving, attaching back and the yearly audit partitions are the owner's.
+
 Everything runs on the caller's connection, in the caller's transaction: a batch's partition
 is created, filled and attached in its one load transaction, so until the commit no one sees
 any of it, and after a crash there is nothing to clean up.
@@ -70,21 +74,22 @@ def open_batch(connection: sa.Connection, batch_id: int) -> str:
         if _exists(connection, name):
             if connection.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {name})")):
                 raise PartitionConflict(f"{name} already holds rows of batch {batch_id}.")
-            connection.execute(sa.text(f"DROP TABLE {name}"))
+            _ddl(connection, "drop", table, batch_id)
     name = batch_partition("source_record", batch_id)
     _create_like(connection, "source_record", batch_id)
     return name
 
 
-def _create_like(connection: sa.Connection, table: str, batch_id: int) -> None:
-    name = batch_partition(table, batch_id)
+def _ddl(connection: sa.Connection, action: str, table: str, batch_id: int) -> None:
+    """Create (like `table`, with a CHECK on batch_id), attach or drop a batch's table."""
     connection.execute(
-        sa.text(
-            f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-            f"INCLUDING GENERATED INCLUDING STORAGE, "
-            f"CONSTRAINT {name}_batch CHECK (batch_id = {int(batch_id)}))"
-        )
+        sa.text("SELECT batch_partition(:a, :t, :b)"),
+        {"a": action, "t": table, "b": int(batch_id)},
     )
+
+
+def _create_like(connection: sa.Connection, table: str, batch_id: int) -> None:
+    _ddl(connection, "create", table, batch_id)
 
 
 def attach_batch(connection: sa.Connection, batch_id: int) -> None:
@@ -97,10 +102,7 @@ def attach_batch(connection: sa.Connection, batch_id: int) -> None:
     if not _exists(connection, batch_partition("match_candidate", batch_id)):
         _create_like(connection, "match_candidate", batch_id)
     for table in BY_BATCH:
-        name = batch_partition(table, batch_id)
-        connection.execute(
-            sa.text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES IN ({int(batch_id)})")
-        )
+        _ddl(connection, "attach", table, batch_id)
 
 
 def ensure_batch(connection: sa.Connection, batch_id: int) -> None:
@@ -111,12 +113,7 @@ def ensure_batch(connection: sa.Connection, batch_id: int) -> None:
         if not _exists(connection, name):
             _create_like(connection, table, batch_id)
         if not _attached(connection, name):
-            connection.execute(
-                sa.text(
-                    f"ALTER TABLE {table} ATTACH PARTITION {name} "
-                    f"FOR VALUES IN ({int(batch_id)})"
-                )
-            )
+            _ddl(connection, "attach", table, batch_id)
 
 
 # --- audit years -------------------------------------------------------------------------------
@@ -168,10 +165,12 @@ def ensure_audit_years(
                     f"FOR VALUES FROM ('{low}') TO ('{high}')")  # fmt: skip
         )
         _no_truncate(connection, name)
+        _grants_of_parent(connection, name)
         if stray:
             connection.execute(sa.text("CREATE TABLE audit_event_default PARTITION OF "
                                        "audit_event DEFAULT"))  # fmt: skip
             _no_truncate(connection, "audit_event_default")
+            _grants_of_parent(connection, "audit_event_default")
             connection.execute(sa.text("INSERT INTO audit_event SELECT * FROM "
                                        "audit_event_default_old ORDER BY id"))  # fmt: skip
             connection.execute(sa.text("DROP TABLE audit_event_default_old"))
@@ -187,6 +186,23 @@ def _no_truncate(connection: sa.Connection, name: str) -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse_change()"
         )
     )
+
+
+def _grants_of_parent(connection: sa.Connection, name: str) -> None:
+    """A new audit partition grants exactly what audit_event grants: the owner's default
+    privileges would give the service role UPDATE and DELETE on it (popdb.ops.roles)."""
+    for (grantee,) in connection.execute(
+        sa.text("SELECT DISTINCT quote_ident(pg_get_userbyid(a.grantee)) FROM pg_class c, "
+                "aclexplode(c.relacl) a WHERE c.oid = CAST(:t AS regclass) "
+                "AND a.grantee <> c.relowner AND a.grantee <> 0"), {"t": name}
+    ):  # fmt: skip
+        connection.execute(sa.text(f"REVOKE ALL ON {name} FROM {grantee}"))
+    for privilege, grantee in connection.execute(
+        sa.text("SELECT a.privilege_type, quote_ident(pg_get_userbyid(a.grantee)) FROM pg_class c, "
+                "aclexplode(c.relacl) a WHERE c.oid = 'audit_event'::regclass "
+                "AND a.grantee <> c.relowner AND a.grantee <> 0"),
+    ):  # fmt: skip
+        connection.execute(sa.text(f"GRANT {privilege} ON {name} TO {grantee}"))
 
 
 # --- archive: detach and attach back --------------------------------------------------------------

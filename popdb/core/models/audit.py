@@ -19,6 +19,10 @@ class AuditEvent(Base):
         sa.PrimaryKeyConstraint("id", "occurred_at"),
         sa.UniqueConstraint("hash", "occurred_at", name="uq_audit_event_hash"),
         sa.Index("ix_audit_event_subject", "subject_type", "subject_id"),
+        sa.CheckConstraint(
+            "(hash_version = 1 AND key_id IS NULL) OR (hash_version = 2 AND key_id IS NOT NULL)",
+            name="hash_version",
+        ),
         # RANGE partitions, one per calendar year (UTC), migration 0014
         {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
@@ -39,6 +43,10 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(server_default=sa.text("'{}'::jsonb"))
     prev_hash: Mapped[str] = mapped_column(sa.CHAR(64))
     hash: Mapped[str] = mapped_column(sa.CHAR(64))
+    #: 1: SHA-256 of the row (before migration 0011); 2: HMAC-SHA256 under the key `key_id`
+    #: names (a fingerprint of a key held outside the database, popdb/core/audit.py)
+    hash_version: Mapped[int] = mapped_column(sa.SmallInteger, server_default=sa.text("1"))
+    key_id: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ArchivedPartition(Base):
