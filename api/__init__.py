@@ -83,7 +83,10 @@ def create_app(
 
     from api.access_log.routes import blp as access_log
     from api.admin import life as _admin_life  # noqa: F401  (its pages join the admin bp)
+    from api.admin import preview as _admin_preview  # noqa: F401  (joins the admin bp)
     from api.admin.routes import bp as admin
+    from api.batches.routes import blp as batches
+    from api.batches.routes import communes
     from api.health.routes import blp as health
     from api.identity.routes import blp as identity
     from api.imports.routes import blp as imports
@@ -99,6 +102,8 @@ def create_app(
     api.register_blueprint(persons)
     api.register_blueprint(identity)
     api.register_blueprint(access_log)
+    api.register_blueprint(batches)
+    api.register_blueprint(communes)
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

@@ -221,8 +221,13 @@ def load(
     typed_columns: tuple[str, ...],
     chunks: Iterable[ChunkResult],
     progress: Callable[[int], None] | None = None,
+    *,
+    table: str = "source_record",
+    freeze: bool = False,
 ) -> LoadCounts:
-    """COPY the chunks' rows into `source_record` and their issues into `import_issue`.
+    """COPY the chunks' rows into `source_record` (or `table`, the batch's load table, which
+    with `freeze` was created in this transaction: COPY FREEZE writes its rows frozen, so no
+    vacuum has to visit them again) and their issues into `import_issue`.
 
     The caller's transaction is the staging area: nothing is visible to anyone else until it
     commits, and nothing survives if it does not. Rows stream straight into their table, so
@@ -261,7 +266,7 @@ def load(
                     progress(n * PROGRESS_EVERY)
 
     with spool:
-        _copy(connection, "source_record", (*ROW_COLUMNS, *typed_columns), _Chunks(data()))
+        _copy(connection, table, (*ROW_COLUMNS, *typed_columns), _Chunks(data()), freeze=freeze)
         spool.seek(0)
         _copy(connection, "import_issue", ISSUE_COLUMNS, spool)
     return LoadCounts(**counts, problems=problems)
@@ -314,13 +319,17 @@ class _Chunks:
         return self.read(size)
 
 
-def _copy(connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any) -> None:
+def _copy(
+    connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any,
+    *, freeze: bool = False,
+) -> None:  # fmt: skip
     """COPY `data` into `table`; an exception raised while reading `data` comes out as itself
     (the COPY, and so the transaction, has failed)."""
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    options = " WITH (FREEZE)" if freeze else ""
     try:
         cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN", data, size=CHUNK_CHARS
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}", data, size=CHUNK_CHARS
         )
     except psycopg2.Error:
         error = getattr(data, "error", None)

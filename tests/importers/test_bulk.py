@@ -80,7 +80,9 @@ def bulk(
     progress reports."""
     copied: dict[str, tuple[tuple[str, ...], bytes]] = {}
 
-    def capture(connection: Any, table: str, columns: tuple[str, ...], data: Any) -> None:
+    def capture(
+        connection: Any, table: str, columns: tuple[str, ...], data: Any, **options: Any
+    ) -> None:
         pieces = []
         while piece := data.read(1 << 20):
             pieces.append(piece if isinstance(piece, bytes) else piece.encode())
