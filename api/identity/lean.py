@@ -253,7 +253,7 @@ class _SessionStore(_Store):
         return list(result.fetchall()) if result.returns_rows else []
 
     def append(self, actor: audit.Actor, entry: audit.Entry) -> None:
-        audit.append_many(self.session().connection(), [(actor, entry)])
+        audit.append_many(self.session(), actor=actor, entries=[entry])
 
     def close(self, failed: bool) -> None:
         if failed and self._session is not None:

@@ -16,6 +16,7 @@ reported once PostgreSQL has flushed it to the WAL.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -144,7 +145,9 @@ class GroupWriter:
 
     def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
         with self.engine.begin() as conn:
-            appended = audit.append_many(conn, [(t.actor, t.entry) for t in group])
+            appended = audit.append_many(
+                conn, entries=[dataclasses.replace(t.entry, actor=t.actor) for t in group]
+            )
         self.groups += 1
         self.entries += len(group)
         return appended

@@ -110,6 +110,21 @@ class Settings:
     admin_session_hours: int = 8
     metrics_per_route: bool = False
     police_uploads_per_hour: int = 120
+    #: hold every uploaded batch at `loaded` for a match preview until an administrator
+    #: releases it (POPDB_MATCH_PREVIEW; default off: batches match right after loading)
+    match_preview: bool = False
+    #: database roles (issue 22 item 5): DATABASE_URL is the service's (it cannot alter the
+    #: schema nor change the audit log); POPDB_OWNER_DATABASE_URL the schema owner's, used by
+    #: migrations and maintenance only. The embedded server derives both; its service role is
+    #: named POPDB_SERVICE_ROLE.
+    owner_database_url: str | None = None
+    service_role: str = "popdb_service"
+    #: the audit chain's HMAC key, held outside the database: POPDB_AUDIT_KEY, else the first
+    #: line of POPDB_AUDIT_KEY_FILE (default POPDB_HOME/audit.key, made at the embedded
+    #: server's first start); further lines of the file are retired keys kept to verify
+    #: their rows
+    audit_key: str | None = None
+    audit_key_file: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -146,6 +161,14 @@ class Settings:
             admin_session_hours=_int("POPDB_ADMIN_SESSION_HOURS", 8),
             metrics_per_route=_bool("POPDB_METRICS_PER_ROUTE", False),
             police_uploads_per_hour=_int("POPDB_POLICE_UPLOADS_PER_HOUR", 120),
+            match_preview=_bool("POPDB_MATCH_PREVIEW", False),
+            owner_database_url=os.environ.get("POPDB_OWNER_DATABASE_URL") or None,
+            service_role=_role_name(os.environ.get("POPDB_SERVICE_ROLE") or "popdb_service"),
+            audit_key=os.environ.get("POPDB_AUDIT_KEY") or None,
+            audit_key_file=(
+                Path(os.environ["POPDB_AUDIT_KEY_FILE"]).expanduser()
+                if os.environ.get("POPDB_AUDIT_KEY_FILE") else None
+            ),
         )
 
     @property
@@ -155,3 +178,19 @@ class Settings:
     @property
     def uploads(self) -> Path:
         return self.home / "uploads"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """Where the audit key is read from when POPDB_AUDIT_KEY is unset."""
+        return self.audit_key_file or self.home / "audit.key"
+
+
+def _role_name(raw: str) -> str:
+    """A role name safe to put in SQL unquoted: lower-case letters, digits, _."""
+    if not raw or len(raw) > 63 or not raw[0].isalpha() or not all(
+        c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in raw
+    ):
+        raise ConfigError(
+            f"POPDB_SERVICE_ROLE must be lower-case letters, digits or _, got {raw!r}"
+        )
+    return raw
