@@ -63,8 +63,10 @@ def create_app(
         POPDB_SETTINGS=settings,
         JSON_SORT_KEYS=False,
     )
+    engine = None
     if session_factory is None:
-        maker = db.make_sessionmaker(db.get_engine(settings))
+        engine = db.get_engine(settings)
+        maker = db.make_sessionmaker(engine)
 
         def session_factory() -> Session:
             return maker()
@@ -83,7 +85,10 @@ def create_app(
 
     from api.access_log.routes import blp as access_log
     from api.admin import life as _admin_life  # noqa: F401  (its pages join the admin bp)
+    from api.admin import preview as _admin_preview  # noqa: F401  (joins the admin bp)
     from api.admin.routes import bp as admin
+    from api.batches.routes import blp as batches
+    from api.batches.routes import communes
     from api.health.routes import blp as health
     from api.identity.routes import blp as identity
     from api.imports.routes import blp as imports
@@ -99,6 +104,15 @@ def create_app(
     api.register_blueprint(persons)
     api.register_blueprint(identity)
     api.register_blueprint(access_log)
+    api.register_blueprint(batches)
+    api.register_blueprint(communes)
+
+    if settings.lean_verify:  # issue 21: the ordinary verify answered before Flask
+        from api.identity.lean import LeanVerify
+
+        app.wsgi_app = LeanVerify(  # type: ignore[method-assign]
+            app.wsgi_app, app.config, session_factory, engine=engine
+        )
 
     assets = Path(swagger_ui_bundle.swagger_ui_path)
 

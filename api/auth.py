@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from api.db import get_session
 from api.error_responses import error_response
+from popdb.core import audit
 from popdb.core.models import ApiClient, AuditEvent
 from popdb.identity import usage
 from popdb.identity.clients import authenticate, refusal
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 PUBLIC = "public"
 RULE_ATTR = "_popdb_roles"
 
@@ -74,6 +76,19 @@ def current_client() -> ApiClient:
     client = g.get("client")
     assert client is not None, "current_client() outside an authenticated view"
     return client
+
+
+def as_client(service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one registry service in this request's transaction as the calling client.
+
+    The service gets the session, the actor and the request id its events and audit rows
+    carry; its writes and audit rows commit together, before the answer leaves.
+    """
+    session = get_session()
+    out = service(session, *args, actor=audit.Actor.of(current_client()),
+                  request_id=g.request_id, **kwargs)  # fmt: skip
+    session.commit()
+    return out
 
 
 def init_app(app: Flask) -> None:

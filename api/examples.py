@@ -14,6 +14,7 @@ _BATCH = {
     "failure_reason": None, "error_report": "/api/v1/imports/42/errors",
     "created_at": "2026-12-01T08:15:02+00:00", "started_at": "2026-12-01T08:15:03+00:00",
     "finished_at": "2026-12-01T08:16:40+00:00", "unmapped_columns": [], "notes": [],
+    "held_for_preview": False,
 }  # fmt: skip
 _FIELDS = {"full_name": "Nguyễn Thị Hòa", "dob": "1990-05-12", "sex": 2,
            "personal_id_number": "001190000001", "ethnicity_code": "01"}  # fmt: skip
@@ -33,6 +34,32 @@ _SUMMARY = {
     "communes": ["00004", "00007"], "claimed_by": None, "claimed_until": None,
     "decided_by": None, "decided_at": None, "merge_requested_by": None, "version": 1,
 }  # fmt: skip
+
+_HELD = {"batch_id": 43, "commune_code": "00004", "file_name": "phuc-xa-2026-12.xlsx",
+         "status": "loaded", "collected_on": "2026-12-05", "rows": 310, "accepted": 308,
+         "created_at": "2026-12-06T09:00:00+00:00"}  # fmt: skip
+_EXAMPLE = {
+    "record_id": 9401, "row_number": 2, "source_key": "00004-0000201",
+    "full_name": "Nguyễn Thị Hòa", "dob": "1990-05-12", "person_id": 501,
+    "candidate_record_id": 9001, "candidate_person_id": 501, "probability": 0.9998,
+    "match_weight": 21.4, "decision": "auto_link", "review_status": None,
+    "reasons": ["name: exact", "dob: exact", "pin: exact"],
+}  # fmt: skip
+_OUTCOME = {
+    "batch_id": 43, "records": 308, "counts": {"link": 251, "new": 49, "review": 8},
+    "new_persons": 47, "review_items": 9,
+    "examples": {"link": [_EXAMPLE], "new": [], "review": [{
+        **_EXAMPLE, "record_id": 9460, "row_number": 61, "person_id": None,
+        "candidate_record_id": 9350, "candidate_person_id": 733, "probability": 0.91,
+        "match_weight": 3.3, "decision": "auto_link", "review_status": "pending",
+        "reasons": ["the records' groups hold different personal ID numbers", "name: exact",
+                    "dob: exact", "pin: one_slip"]}]},
+    "match": {"new_records": 308, "auto_links": 260, "reviews": 9,
+              "persons": {"persons_created": 47, "records_linked": 251}},
+}  # fmt: skip
+_SETTING = {"commune_code": "00004", "match_preview": True, "set_by": "admin:lan (#7)",
+            "reason": "new clerks: look at each batch first",
+            "set_at": "2026-12-06T08:00:00+00:00"}  # fmt: skip
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/me"): {"responses": {"200": {
@@ -82,7 +109,27 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "personal_id_numbers": [{"personal_id_number": "001190000001", "reason": "kept",
                                  "assigned_at": "2026-12-01T08:16:40+00:00",
                                  "retired_at": None}],
-        "merged_person_ids": [733]}}},
+        "merged_person_ids": [733],
+        "household": {"current": {
+            "household_id": 8, "membership_id": 21, "household_number": "HK-0117",
+            "address": "Số 12 ngõ 5 phố Kim Mã, Phường Ba Đình, Hà Nội",
+            "commune_code": "00004", "relation": "wife", "relation_label": "Vợ",
+            "valid_from": "2026-11-30",
+            "head": {"person_id": 502, "full_name": "Nguyễn Văn An"},
+            "members": [
+                {"person_id": 502, "full_name": "Nguyễn Văn An", "relation": "head",
+                 "relation_label": "Chủ hộ", "valid_from": "2026-11-30"},
+                {"person_id": 501, "full_name": "Nguyễn Thị Hòa", "relation": "wife",
+                 "relation_label": "Vợ", "valid_from": "2026-11-30"}]},
+            "past": [{"membership_id": 3, "household_id": 2, "household_number": None,
+                      "address": "Số 3 phố Huế, Hà Nội", "commune_code": "00004",
+                      "relation": "child", "relation_label": "Con",
+                      "valid_from": "2025-08-01", "valid_to": "2026-11-30",
+                      "end_reason": "moved"}]}}}},
+    ("POST", "/api/v1/persons/{person_id}/household/end"): {
+        "request": {"reason": "chuyển hộ khẩu đi nơi khác", "valid_to": "2026-12-05"},
+        "responses": {"200": {"person_id": 501, "membership_id": 21, "household_id": 8,
+                              "valid_to": "2026-12-05"}}},
     ("GET", "/api/v1/persons/{person_id}/history"): {"responses": {"200": {"items": [
         {"id": 1201, "kind": "created", "actor": "matcher", "reason": "new cluster",
          "data": {"source_record_ids": [9001]}, "created_at": "2026-12-01T08:16:40+00:00"},
@@ -141,4 +188,15 @@ EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
         "responses": {"200": {
             "personal_id_number": "001190000001", "full_name": "Nguyễn Thị Hòa",
             "dob": "1990-05-12", "sex": 2, "request_id": _RID}}},
+    ("GET", "/api/v1/batches/held"): {"responses": {"200": {"items": [_HELD], "next": None}}},
+    ("GET", "/api/v1/batches/{batch_id}/preview"): {"responses": {"200": _OUTCOME}},
+    ("POST", "/api/v1/batches/{batch_id}/release"): {
+        "request": {"reason": "examples checked: the links are the same people"},
+        "responses": {"200": {k: v for k, v in _OUTCOME.items() if k != "examples"}}},
+    ("GET", "/api/v1/communes/settings"): {"responses": {"200": {"items": [_SETTING],
+                                                                 "next": None}}},
+    ("GET", "/api/v1/communes/{commune_code}/settings"): {"responses": {"200": _SETTING}},
+    ("PUT", "/api/v1/communes/{commune_code}/settings"): {
+        "request": {"match_preview": True, "reason": "new clerks: look at each batch first"},
+        "responses": {"200": _SETTING}},
 }  # fmt: skip

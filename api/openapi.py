@@ -26,6 +26,9 @@ from popdb.core.errors import InvalidInput
 VALIDATION_CODE = InvalidInput.code
 VALIDATION_MESSAGE = "The request is not valid: see `errors` for each field."
 
+#: The OpenAPI security of every operation that takes an API key (`@blp.doc(security=BEARER)`).
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
 
 class Parser(safe_json.Parser):
     """webargs parser: JSON bodies by the rules of api/safe_json.py, a 400 for bad input, and

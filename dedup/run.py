@@ -51,6 +51,10 @@ STORE_DISTINCT_ABOVE = 0.01
 
 Say = Callable[[str], None]
 
+#: Records of batches held for a match preview (`import_batch.match_hold`) are left out of
+#: every run, as if not yet loaded, until an administrator releases the batch.
+NOT_HELD = "batch_id NOT IN (SELECT id FROM import_batch WHERE match_hold)"
+
 
 @dataclass
 class RunOptions:
@@ -145,7 +149,8 @@ def _related_query(rules: tuple[BlockingRule, ...]) -> str:
         )
         parts.append(
             f"SELECT k.record_id FROM match_key k JOIN (SELECT DISTINCT {cols} FROM match_key n "
-            f"JOIN source_record s ON s.id = n.record_id WHERE NOT s.matched AND {known}) n "
+            f"JOIN source_record s ON s.id = n.record_id WHERE NOT s.matched AND s.{NOT_HELD} "
+            f"AND {known}) n "
             f"ON {join}"
         )
     return " UNION ".join(parts)
@@ -228,7 +233,9 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
     return RunResult(summary, _assignments(frame, result.labels, new))
 
 
-_UNMATCHED = sa.text("SELECT count(*) FROM source_record WHERE status = 'accepted' AND NOT matched")
+_UNMATCHED = sa.text(
+    f"SELECT count(*) FROM source_record WHERE status = 'accepted' AND NOT matched AND {NOT_HELD}"
+)
 
 
 def _read(
@@ -237,16 +244,18 @@ def _read(
     """The records to compare: all of them (no model yet, or a rebuild), else the unmatched
     ones and the registry records sharing a blocking key with them."""
     if found is None or rebuild:
-        return store.load_frame(connection)
+        return store.load_frame(connection, f"sr.{NOT_HELD}")
     # One set of ids, analysed, joined once: "NOT matched OR id IN (related)" made the
     # planner test each of a million registry records against the related list in turn.
     connection.execute(sa.text(
         "CREATE TEMP TABLE dedup_related ON COMMIT DROP AS "
-        "SELECT id AS record_id FROM source_record WHERE NOT matched "
+        f"SELECT id AS record_id FROM source_record WHERE NOT matched AND {NOT_HELD} "
         f"UNION {_related_query(found[2].rules)}"
     ))  # fmt: skip
     connection.execute(sa.text("ANALYZE dedup_related"))
-    loaded = store.load_frame(connection, "k.record_id IN (SELECT record_id FROM dedup_related)")
+    loaded = store.load_frame(
+        connection, f"k.record_id IN (SELECT record_id FROM dedup_related) AND sr.{NOT_HELD}"
+    )
     connection.execute(sa.text("DROP TABLE dedup_related"))
     return loaded
 

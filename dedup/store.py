@@ -154,12 +154,15 @@ def write_candidates(
     )
     connection.execute(
         sa.text(
-            "INSERT INTO match_candidate (left_record_id, right_record_id, model_id, "
+            # batch_id: the right (newer) record's, match_candidate's partition key (0014)
+            "INSERT INTO match_candidate (left_record_id, right_record_id, batch_id, model_id, "
             "blocking_rule, gammas, match_weight, probability, decision, review_status, "
             "review_reason) "
-            "SELECT left_record_id, right_record_id, :model_id, blocking_rule, gammas, "
-            "match_weight, probability, decision, review_status, review_reason FROM dedup_pair "
-            "ON CONFLICT (left_record_id, right_record_id) DO UPDATE SET "
+            "SELECT p.left_record_id, p.right_record_id, r.batch_id, :model_id, "
+            "p.blocking_rule, p.gammas, p.match_weight, p.probability, p.decision, "
+            "p.review_status, p.review_reason FROM dedup_pair p "
+            "JOIN source_record r ON r.id = p.right_record_id "
+            "ON CONFLICT (left_record_id, right_record_id, batch_id) DO UPDATE SET "
             "model_id = excluded.model_id, blocking_rule = excluded.blocking_rule, "
             "gammas = excluded.gammas, match_weight = excluded.match_weight, "
             "probability = excluded.probability, decision = excluded.decision, "

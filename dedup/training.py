@@ -96,6 +96,7 @@ def expectation_maximisation(
     fit_m: bool = True,
     fit_u: bool = True,
     u_prior_strength: float = 0.0,
+    m_prior_strength: float = 0.0,
     tags: np.ndarray | None = None,
     iterations: int = 100,
     tolerance: float = 1e-5,
@@ -104,7 +105,8 @@ def expectation_maximisation(
     and u can be held). With `u_prior_strength` k, u is the maximum a posteriori estimate
     under a prior worth k pairs centred on the starting u: a level that blocked non-matches
     rarely reach (a different birth date, when most rules block on it) keeps a sensible u
-    instead of a near-zero one that would make disagreement look like a match. With `tags`
+    instead of a near-zero one that would make disagreement look like a match;
+    `m_prior_strength` does the same for m (`M_PRIOR_STRENGTH` says why). With `tags`
     (each pair's blocking rule), the prior is fitted per rule, on what its pairs show beyond
     the rule's own keys (`key_weights`): every pair of a rule agrees on its keys, so that
     agreement cannot tell its matches from its non-matches, yet counted in the posterior it
@@ -114,6 +116,7 @@ def expectation_maximisation(
     m = [x.copy() for x in model.m]
     u = [x.copy() for x in model.u]
     u_prior = [x * u_prior_strength for x in model.u]
+    m_prior = [x * m_prior_strength for x in model.m]
     prior = model.prior
     groups = np.zeros(len(gammas), dtype=np.int64) if tags is None else tags.astype(np.int64)
     sizes = np.bincount(groups)
@@ -133,7 +136,7 @@ def expectation_maximisation(
         change = 0.0
         for index, comparison in enumerate(model.comparisons):
             levels = len(comparison.levels)
-            targets = ([(m, p, 0.0)] if fit_m else []) + (
+            targets = ([(m, p, m_prior[index])] if fit_m else []) + (
                 [(u, 1.0 - p, u_prior[index])] if fit_u else []
             )
             for table, weight, pseudo in targets:
@@ -265,7 +268,7 @@ def train(
             gammas, model, fit_m=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
         )
         model, _ = expectation_maximisation(
-            gammas, model, fit_u=False, u_prior_strength=U_PRIOR_STRENGTH, tags=tags
+            gammas, model, fit_u=False, m_prior_strength=M_PRIOR_STRENGTH, tags=tags
         )
     return model
 
@@ -274,6 +277,13 @@ def train(
 EM_MAX_PAIRS = 2_000_000
 #: How many pairs the random-pair u counts as when EM fits u among candidate pairs.
 U_PRIOR_STRENGTH = 1000.0
+#: How many pairs the seed (or starting) m counts as when EM fits m. A batch in which hardly
+#: anyone appears twice (the first list of a commune, the usual first upload) has almost no
+#: match mass: without this prior EM takes whatever structure its non-matches share (near
+#: numbers, a household's parents) for the match class, and a model trained on it then never
+#: links the same citizen uploaded again (an exact number weighed 0 bits). With many true
+#: pairs the data outweigh it.
+M_PRIOR_STRENGTH = 200.0
 #: Fewer candidate pairs than this and EM has nothing to learn from: the starting m and the
 #: random-pair u stay.
 MIN_TRAINING_PAIRS = 200

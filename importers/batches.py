@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from importers.mapping import MappingError, parse_profile
 from popdb.core import admin_units
 from popdb.core.errors import InvalidInput, NotFound
-from popdb.core.models import AdminUnit, ImportBatch
+from popdb.core.models import AdminUnit, CommuneSetting, ImportBatch
 from popdb.core.settings import DEFAULT_EPOCH
 
 #: Batches in these states hold their rows for good: the same file again is a duplicate.
@@ -37,6 +37,9 @@ class BatchRequest:
     options: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet
     client_id: int | None = None
     stored_path: str | None = None
+    #: hold the batch at `loaded` for a match preview (the upload's `preview` field, or
+    #: POPDB_MATCH_PREVIEW); its commune's setting may hold it too (`register`)
+    preview: bool = False
 
 
 def file_sha256(path: Path) -> str:
@@ -123,6 +126,7 @@ def register(
         "options": request.options,
         "stored_path": request.stored_path,
         "collected_on": collected_on,
+        "match_hold": request.preview or commune_holds(session, request.commune_code),
     }
     inserted = session.execute(
         insert(ImportBatch)
@@ -147,6 +151,15 @@ def register(
     return batch, False
 
 
+def commune_holds(session: Session, commune_code: str) -> bool:
+    """Whether the commune's setting holds its new batches for a match preview. Read when the
+    batch is registered: the setting in force at upload decides, so no matching run can take
+    the records between their load and a later look at the setting."""
+    return bool(session.scalar(
+        sa.select(CommuneSetting.match_preview).where(CommuneSetting.commune_code == commune_code)
+    ))  # fmt: skip
+
+
 def get_batch(session: Session, batch_id: int) -> ImportBatch:
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
@@ -163,6 +176,8 @@ def ignored_on_duplicate(batch: ImportBatch, request: BatchRequest) -> list[str]
         changed.append("another mapping profile" if request.mapping else "no mapping profile")
     if request.collected_on is not None and request.collected_on != batch.collected_on:
         changed.append(f"the collection date {request.collected_on.isoformat()}")
+    if request.preview and not batch.match_hold:
+        changed.append("a hold for a match preview")
     if not changed:
         return []
     return [
@@ -188,6 +203,7 @@ def summary(
         "rejected": batch.rejected,
         "warnings": batch.warnings,
         "duplicate_batch": duplicate,
+        "held_for_preview": bool(batch.match_hold),
         "failure_reason": batch.failure_reason,
         "created_at": batch.created_at.isoformat() if batch.created_at else None,
         "started_at": batch.started_at.isoformat() if batch.started_at else None,

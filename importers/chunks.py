@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from importers.blocks import BlockParser
 from importers.loader import ChunkResult, RawJson, format_chunk, raw_json
 from importers.mapping import BoundProfile, CellPlan
-from importers.readers import BlockParser, RecordBlock
+from importers.table import RecordBlock
 from importers.validate import BulkValidator, RowValidator
 
 

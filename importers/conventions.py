@@ -9,11 +9,10 @@ flagged row by row) decide nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from importers.mapping import BoundProfile
+from importers.mapping import BoundProfile, CellPlan
 from importers.readers import open_table
 from popdb.core import codes, pin
 from popdb.core.dates import day_month_order
@@ -48,36 +47,67 @@ def conventions(path: Path, opening: dict[str, Any], bound: BoundProfile) -> Con
     sex = "sex" in bound.field_columns and _PIN in bound.field_columns
     if not (dob or sex):
         return Conventions()
-    with open_table(path, **opening) as table:
-        rows = [bound.map_row(raw) for _, raw in islice(table.rows, SAMPLE_ROWS)]
+    values = _sample(path, opening, bound, ("dob", "sex", _PIN))
+    rows = values.pop("")
     month_first = zero_female = False
     notes = []
     if dob:
-        day_first, month = day_month_order(r["dob"].value for r in rows if "dob" in r)
+        day_first, month = day_month_order(v for v in values["dob"] if v is not None)
         month_first = _shown(month, against=day_first)
         if month_first:
             notes.append(
                 f'Dates of birth in "{_columns_of(bound, "dob")}" were read month first (US '
-                f"order, m/d/yyyy): in the first {len(rows):,} rows, {month:,} can only be read "
+                f"order, m/d/yyyy): in the first {rows:,} rows, {month:,} can only be read "
                 f"that way and {day_first:,} only day first. If that is wrong, give the column "
                 'a "format" in a mapping profile.'
             )
     if sex:
         women = men = 0
-        for r in rows:
-            coded = codes.sex(r["sex"].value) if "sex" in r else None
-            if coded is None or coded.code != 0 or _PIN not in r:
+        zero = {v: (c := codes.sex(v)) is not None and c.code == 0 for v in set(values["sex"])}
+        for sex_value, number in zip(values["sex"], values[_PIN], strict=True):
+            if sex_value is None or number is None or not zero[sex_value]:
                 continue
-            holder = _holder_sex(r[_PIN].value)
+            holder = _holder_sex(number)
             women, men = women + (holder == 2), men + (holder == 1)
         zero_female = _shown(women, against=men)
         if zero_female:
             notes.append(
                 f'Sex 0 in "{_columns_of(bound, "sex")}" was read as female: in the first '
-                f"{len(rows):,} rows, {women:,} rows with 0 have a woman's personal ID number "
+                f"{rows:,} rows, {women:,} rows with 0 have a woman's personal ID number "
                 f'and {men:,} a man\'s (0 is otherwise "no information").'
             )
     return Conventions(month_first, zero_female, tuple(notes))
+
+
+def _sample(
+    path: Path, opening: dict[str, Any], bound: BoundProfile, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    """The text of `fields` in the first `SAMPLE_ROWS` rows (None when empty), as
+    `BoundProfile.map_row` gives it, and the number of rows under "". Read as the import
+    reads (blocks, column by column), not row by row: mapping every field of 20,000 rows one
+    at a time, before the workers start, was a sixth of an import's work on our own file."""
+    plan = CellPlan(bound)
+    cells: list[list[str | None]] = []
+    with open_table(path, **opening) as table:
+        parser = table.parser
+        assert parser is not None  # open_table gives every table one
+        for block in table.blocks(min(SAMPLE_ROWS, 2_000)):
+            records, error = parser.records(block)
+            cells += [parser.row(number, found)[0] for number, found in records]
+            if error is not None:
+                raise error
+            if len(cells) >= SAMPLE_ROWS:
+                break
+    del cells[SAMPLE_ROWS:]
+    sampled: dict[str, Any] = {"": len(cells)}
+    for field in fields:
+        where = plan.fields.get(field)
+        if where is not None:
+            sampled[field] = [
+                None if found is None else found.value
+                for found in map(where.field_value, where.values(cells))
+            ]
+    return sampled
 
 
 def _shown(votes: int, *, against: int) -> bool:

@@ -22,6 +22,7 @@ __all__ = [
     "HEADER_ALIASES",
     "HOUSEHOLD_HEAD_ID",
     "HOUSEHOLD_HEAD_NAME",
+    "HOUSEHOLD_NUMBER_HEADERS",
     "SOURCE_KEY",
     "UNMAPPED_HEADERS",
     "dc01_profile",
@@ -35,6 +36,12 @@ SOURCE_KEY = "source_key"
 #: since no canonical field holds them.
 HOUSEHOLD_HEAD_NAME = "Họ, chữ đệm và tên chủ hộ"
 HOUSEHOLD_HEAD_ID = "Số định danh cá nhân của chủ hộ"
+#: The household's number in the commune's household book, when a file has one: no
+#: canonical field either (it is not a fact about the citizen); the registry groups rows into
+#: households by it (`popdb.registry.households`).
+HOUSEHOLD_NUMBER_HEADERS: tuple[str, ...] = (
+    "Số hộ", "Mã hộ", "Mã số hộ", "Số hộ khẩu", "Số sổ hộ khẩu", "Mã hộ gia đình", "Số hộ gia đình",
+)  # fmt: skip
 
 #: (header as the template writes it, canonical field | SOURCE_KEY | None), in form order.
 DC01_COLUMNS: tuple[tuple[str, str | None], ...] = (
@@ -157,7 +164,7 @@ def _lookup() -> tuple[dict[str, str | None], dict[str, str | None]]:
     so a bad edit fails at import, not in a commune)."""
     table: dict[str, str | None] = {}
     entries: list[tuple[str, str | None]] = [*DC01_COLUMNS]
-    entries += [(h, None) for h in UNMAPPED_HEADERS]
+    entries += [(h, None) for h in (*UNMAPPED_HEADERS, *HOUSEHOLD_NUMBER_HEADERS)]
     entries += [(alias, field) for field, aliases in HEADER_ALIASES.items() for alias in aliases]
     for header, target in entries:
         key = header_key(header)

@@ -1,4 +1,4 @@
-"""Hard limits on what an uploaded file may contain; enforced by `importers.readers`."""
+"""Hard limits on what an uploaded file may contain; enforced by the readers (`importers.table`)."""
 
 from __future__ import annotations
 

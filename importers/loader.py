@@ -25,7 +25,7 @@ import psycopg2
 import sqlalchemy as sa
 
 from importers.copytext import NULL, copy_json, copy_text
-from importers.readers import RawRow
+from importers.table import RawRow
 from importers.validate import RECORD_COLUMNS, BulkResult, Issue, repeated_key
 
 #: Columns a row is copied with (after batch_id): its identity, the raw row, the typed columns.
@@ -164,10 +164,11 @@ def format_chunk(
         found = issues[i]
         for key, message in {(x.column or "", x.code): x.message for x in found}.items():
             _tally(problems, key, 1, message)
-        warnings[i] = copy_json(issues_json(found))
-        issue_rows.append(
-            (i, "".join(issue_line(batch_id, numbers[i], keys[i], issue) for issue in found))
-        )
+        texts = [_ISSUE_TEXTS.get(x) or _issue_texts(x) for x in found]
+        warnings[i] = copy_json("[" + ", ".join([t[0] for t in texts]) + "]")
+        key = keys[i]
+        head = f"{batch_id}\t{numbers[i]}\t{NULL if key is None else copy_text(key)}\t"
+        issue_rows.append((i, "".join([head + t[1] for t in texts])))
         warning_count += sum(issue.severity == "warning" for issue in found)
     lines = map(
         "\t".join,
@@ -187,6 +188,27 @@ def format_chunk(
                        len(rejected), warning_count, problems)  # fmt: skip
 
 
+#: Issue -> (its JSON in `issues_json`, its `issue_line` after the batch, row and key): the
+#: issues of a file are mostly the same few objects from the validator's memos, repeated on
+#: thousands of rows, and encoding each again was a tenth of the work on a file from outside.
+_ISSUE_TEXTS: dict[Issue, tuple[str, str]] = {}
+#: Entries before `_ISSUE_TEXTS` starts afresh (issues carrying a row's own value are unique).
+ISSUE_TEXTS_SIZE = 10_000
+
+
+def _issue_texts(issue: Issue) -> tuple[str, str]:
+    """`issue` as `issues_json` writes it inside a row's list (`json.dumps` of a list joins
+    its items with ", ") and as the end of its `issue_line`; remembered."""
+    if len(_ISSUE_TEXTS) >= ISSUE_TEXTS_SIZE:
+        _ISSUE_TEXTS.clear()
+    cells = (issue.column, issue.value, issue.message, issue.severity)
+    found = _ISSUE_TEXTS[issue] = (
+        json.dumps(issue.as_json(), ensure_ascii=False),
+        "\t".join([copy_text(c) for c in cells]) + "\n",
+    )
+    return found
+
+
 def _tally(problems: Problems, key: tuple[str, str], rows: int, message: str) -> None:
     """Add `rows` rows to a (column, code) problem, keeping the message of its first row."""
     so_far, first = problems.get(key, (0, message))
@@ -199,8 +221,13 @@ def load(
     typed_columns: tuple[str, ...],
     chunks: Iterable[ChunkResult],
     progress: Callable[[int], None] | None = None,
+    *,
+    table: str = "source_record",
+    freeze: bool = False,
 ) -> LoadCounts:
-    """COPY the chunks' rows into `source_record` and their issues into `import_issue`.
+    """COPY the chunks' rows into `source_record` (or `table`, the batch's load table, which
+    with `freeze` was created in this transaction: COPY FREEZE writes its rows frozen, so no
+    vacuum has to visit them again) and their issues into `import_issue`.
 
     The caller's transaction is the staging area: nothing is visible to anyone else until it
     commits, and nothing survives if it does not. Rows stream straight into their table, so
@@ -239,7 +266,7 @@ def load(
                     progress(n * PROGRESS_EVERY)
 
     with spool:
-        _copy(connection, "source_record", (*ROW_COLUMNS, *typed_columns), _Chunks(data()))
+        _copy(connection, table, (*ROW_COLUMNS, *typed_columns), _Chunks(data()), freeze=freeze)
         spool.seek(0)
         _copy(connection, "import_issue", ISSUE_COLUMNS, spool)
     return LoadCounts(**counts, problems=problems)
@@ -292,13 +319,17 @@ class _Chunks:
         return self.read(size)
 
 
-def _copy(connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any) -> None:
+def _copy(
+    connection: sa.Connection, table: str, columns: tuple[str, ...], data: Any,
+    *, freeze: bool = False,
+) -> None:  # fmt: skip
     """COPY `data` into `table`; an exception raised while reading `data` comes out as itself
     (the COPY, and so the transaction, has failed)."""
     cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    options = " WITH (FREEZE)" if freeze else ""
     try:
         cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN", data, size=CHUNK_CHARS
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}", data, size=CHUNK_CHARS
         )
     except psycopg2.Error:
         error = getattr(data, "error", None)

@@ -46,7 +46,7 @@ NAME_FIELDS: tuple[str, ...] = ("full_name", "family_name", "given_name")
 #: Fields a date format hint may be given for.
 DATE_FIELDS: tuple[str, ...] = ("dob",)
 #: Keys a profile's JSON object may have at the top level.
-TOP_LEVEL_KEYS: tuple[str, ...] = ("fields", "name_order", "source_key")
+TOP_LEVEL_KEYS: tuple[str, ...] = ("fields", "household_id", "name_order", "source_key")
 #: Column names taken as the source key of a file named after the canonical fields.
 SOURCE_KEY_COLUMNS: tuple[str, ...] = ("source_key", "rec_id")
 #: Joins the parts of a composite source key.
@@ -331,6 +331,8 @@ def parse_profile(data: object, *, name: str = "custom") -> MappingProfile:
         fields[field] = _parse_spec(field, spec)
 
     source_key = _parse_source_key(data.get("source_key"))
+    if "household_id" in data:  # the household number's column, read by the registry
+        _check_column_name(data["household_id"], '"household_id"')
     name_order = data.get("name_order", "family_first")
     if name_order not in NAME_ORDERS:
         raise MappingError(

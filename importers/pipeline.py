@@ -33,7 +33,7 @@ from importers.readers import open_table
 from importers.recognise import resolve_profile
 from importers.rejections import FileRejected
 from importers.validate import RowValidator
-from popdb.core import admin_units
+from popdb.core import admin_units, partitions
 from popdb.core.errors import Conflict
 from popdb.core.models import AdminUnit, ImportBatch
 
@@ -119,7 +119,8 @@ def process(
     """Load the batch's file in the caller's transaction and mark it loaded.
 
     The rows are parsed, validated and formatted in `workers` processes (see
-    `import_workers`), and written in file order through one COPY.
+    `import_workers`), and written in file order through one COPY into the batch's own table,
+    which is then attached as its partition of source_record (popdb.core.partitions).
 
     Raises FileRejected or MappingError for a file that cannot be imported (the caller rolls
     back and records the reason), BatchBusy when another process holds the batch.
@@ -210,8 +211,13 @@ def _load_rows(
     try:
         with OrderedPool(work, workers=workers) as pool:
             chunks = pool.map(table.blocks(CHUNK_ROWS))
-            counts = load(session.connection(), work.batch_id, work.typed_columns, chunks,
-                          progress)  # fmt: skip
+            connection = session.connection()
+            # the batch's own table, no indexes or foreign keys while it fills; attached as
+            # a partition of source_record in this transaction, so it appears all at once
+            target = partitions.open_batch(connection, work.batch_id)
+            counts = load(connection, work.batch_id, work.typed_columns, chunks, progress,
+                          table=target, freeze=True)  # fmt: skip
+            partitions.attach_batch(connection, work.batch_id)
     finally:
         if collecting:
             gc.enable()

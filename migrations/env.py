@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from alembic import context
 
 from popdb.core.models import Base
@@ -10,9 +12,20 @@ config = context.config
 target_metadata = Base.metadata
 
 
+#: Partitions (migration 0014, popdb.core.partitions): made at run time, one per batch or
+#: year, so not in the models; the partitioned parents are.
+_PARTITION = re.compile(
+    r"^(source_record|match_candidate)_b[0-9]+$|^audit_event_(y[0-9]{4}|default)$"
+)
+
+
 def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001
-    # Extensions' own objects are not ours to compare.
-    return not (type_ == "table" and reflected and compare_to is None and name.startswith("pg_"))
+    if type_ == "table" and reflected and compare_to is None:
+        # Extensions' own objects are not ours to compare, nor are partitions.
+        return not (name.startswith("pg_") or _PARTITION.match(name))
+    if type_ == "index" and reflected and compare_to is None:
+        return not _PARTITION.match(obj.table.name)
+    return True
 
 
 def run_migrations_online() -> None:

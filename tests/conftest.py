@@ -19,7 +19,11 @@ from sqlalchemy.orm import Session
 from popdb.core import embedded, reference
 from popdb.core.settings import Settings
 from popdb.identity.clients import create_client
-from popdb.ops import migrate
+from popdb.ops import migrate, roles
+
+#: The audit chain is keyed: tests (and the CLI they run in subprocesses, which inherit the
+#: environment) use this key unless the environment names one.
+os.environ.setdefault("POPDB_AUDIT_KEY", "test-audit-key-" + "0123456789abcdef" * 2)
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_HOME = REPO / ".popdb-test"
@@ -90,15 +94,36 @@ def scratch_database_url(server_url: str, worker_id: str, testrun_uid: str) -> I
     _drop_database(server_url, name)
 
 
+#: The service's role on the test server (issue 22 item 5); the API tests run as it.
+SERVICE_ROLE = "popdb_service"
+
+
+def service_url_for(owner_url: str) -> str:
+    """`owner_url`'s database as the service role (created on the server if missing)."""
+    return embedded.ensure_service_role(owner_url, TEST_HOME, SERVICE_ROLE)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[sa.Engine]:
+    """The test database, migrated and granted as `popdb.ops.bootstrap` does; the owner's."""
     engine = sa.create_engine(database_url)
     migrate.upgrade(engine)
+    service_url_for(database_url)
+    with engine.begin() as conn:
+        roles.grant_service(conn, SERVICE_ROLE)
     with Session(engine) as session:
         reference.load_reference_data(session)
         session.commit()
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def service_engine(engine: sa.Engine, database_url: str) -> Iterator[sa.Engine]:
+    """The test database as the service role: what `popdb serve` connects as."""
+    service = sa.create_engine(service_url_for(database_url))
+    yield service
+    service.dispose()
 
 
 @pytest.fixture
@@ -109,6 +134,12 @@ def connection(engine: sa.Engine) -> Iterator[sa.Connection]:
         yield conn
         if outer.is_active:
             outer.rollback()
+
+
+def as_service(connection: sa.Connection) -> None:
+    """From here to the end of the test's transaction, act with the service role's
+    privileges only (a missing grant fails the test, as it would fail `popdb serve`)."""
+    connection.exec_driver_sql(f"SET LOCAL ROLE {SERVICE_ROLE}")
 
 
 def _session_on(connection: sa.Connection) -> Session:
@@ -143,8 +174,10 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(connection: sa.Connection, settings: Settings) -> Any:
+    """The app on the test's connection, acting as the service role (`as_service`)."""
     from api import create_app
 
+    as_service(connection)
     app = create_app(settings, session_factory=lambda: _session_on(connection))
     app.config["TESTING"] = True
     return app

@@ -124,3 +124,46 @@ def test_existing_keys_take_sex_unknown_and_the_batch_commune_and_give_them_back
     finally:
         migrate.downgrade(engine, "base")
         engine.dispose()
+
+
+def test_households_go_down_to_0010_with_their_events_and_come_back(
+    scratch_database_url: str,
+) -> None:
+    engine = sa.create_engine(scratch_database_url)
+    kinds = sa.text("SELECT unnest(enum_range(NULL::person_event_kind))::text")
+    try:
+        migrate.upgrade(engine, "0010")
+        with engine.connect() as conn:
+            before = list(conn.scalars(kinds))
+        migrate.upgrade(engine, "0012")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO import_batch (id, commune_code, file_name, sha256, size_bytes, "
+                "collected_on) VALUES (1, '00004', 'f.csv', repeat('0', 64), 1, '2025-08-01')"))
+            conn.execute(sa.text("INSERT INTO person (id) VALUES (1)"))
+            conn.execute(sa.text(
+                "INSERT INTO household (id, commune_code, household_key, created_batch_id) "
+                "VALUES (1, '00004', 'no:HK-1', 1)"))
+            conn.execute(sa.text(
+                "INSERT INTO household_membership (household_id, person_id, relation, valid_from, "
+                "source_record_id, batch_id, started_by, start_reason) "
+                "VALUES (1, 1, 'head', '2025-08-01', 7, 1, 'dedup', 'joined')"))
+            conn.execute(sa.text(
+                "INSERT INTO household_batch (batch_id, households, memberships, skipped) "
+                "VALUES (1, 1, 1, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO person_event (person_id, kind, actor) VALUES (1, 'household', 'x'), "
+                "(1, 'created', 'x')"))  # fmt: skip
+        migrate.downgrade(engine, "0010")
+        with engine.connect() as conn:
+            tables = set(sa.inspect(conn).get_table_names())
+            assert not {"household", "household_membership", "household_batch"} & tables
+            assert list(conn.scalars(kinds)) == before
+            assert list(conn.scalars(sa.text("SELECT kind::text FROM person_event"))) == [
+                "created"]
+        migrate.upgrade(engine, "0012")
+        with engine.connect() as conn:
+            assert "household" in set(conn.scalars(kinds))
+    finally:
+        migrate.downgrade(engine, "base")
+        engine.dispose()

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields
 
 from api.auth import allow, current_client
 from api.db import get_session
-from api.openapi import Blueprint
+from api.openapi import BEARER, Blueprint
 from api.pagination import page_args
 from popdb.core import audit
 from popdb.core.errors import NotFound
@@ -70,7 +70,7 @@ def _subject_ids(session: Any, person_id: int) -> list[str]:
 @blp.route("/<int:person_id>/access-log", methods=["GET"])
 @blp.arguments(AccessLogArgsSchema, location="query")
 @blp.response(200, AccessLogSchema)
-@blp.doc(security=[{"bearer": []}])
+@blp.doc(security=BEARER)
 @allow("admin")
 def access_log(args: dict[str, Any], person_id: int) -> ResponseReturnValue:
     """Every audited access to a person, newest first: client, purpose, legal basis, fields.

@@ -122,5 +122,20 @@ def event_sentence(kind: str, data: dict[str, Any] | None) -> str:
                 f"to {shown(d.get('new'), field)}.")  # fmt: skip
     if kind == "status_changed":
         return f"Status changed from {d.get('old', '—')} to {d.get('new', '—')}."
+    if kind == "household":
+        return _household_sentence(d)
     details = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in d.items())
     return f"{kind.replace('_', ' ').capitalize()}" + (f": {details}." if details else ".")
+
+
+def _household_sentence(d: dict[str, Any]) -> str:
+    from popdb.core.households import label
+
+    relation = f" as {label(d['relation'])}" if d.get("relation") else ""
+    if d.get("restored"):
+        return f"Membership of household {d.get('household_id')} restored."
+    if d.get("membership_id") is None:  # an end only (a merge, an administrator)
+        return f"Left household {d.get('from_household_id')}."
+    left = f", leaving household {d['from_household_id']}" if d.get("from_household_id") else ""
+    since = f" from {d['valid_from']}" if d.get("valid_from") else ""
+    return f"In household {d.get('household_id')}{relation}{since}{left}."

@@ -1,5 +1,5 @@
-"""Admin pages for life events and corrections: forms on the person page, the same services
-as the JSON routes (`api.persons.routes`)."""
+"""Admin pages for life events, corrections and the end of a household membership: forms on
+the person page, the same services as the JSON routes (`api.persons.routes`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from api.admin.routes import _actor, bp
 from api.auth import allow
 from api.db import get_session
 from popdb.core.errors import PopdbError
-from popdb.registry import corrections, life_events
+from popdb.registry import corrections, households, life_events
 
 T = TypeVar("T")
 
@@ -87,6 +87,23 @@ def correction_decision(correction_id: int) -> ResponseReturnValue:
         abort(400, "decision must be approve, reject or revert")
     _settle(decide[decision], lambda _: f"Correction {correction_id}: {decision} done.")
     return redirect(url_for("admin.person", person_id=person_id) + "#corrections")
+
+
+@bp.route("/persons/<int:person_id>/household/end", methods=["POST"])
+@allow("admin")
+def end_household(person_id: int) -> ResponseReturnValue:
+    s = get_session()
+    form = request.form
+    try:
+        day = dt.date.fromisoformat(form["valid_to"]) if form.get("valid_to") else None
+    except ValueError:
+        abort(400, "the date must be YYYY-MM-DD")
+    _settle(
+        lambda: households.end_membership(s, person_id, actor=_actor(), valid_to=day,
+                                          reason=form.get("reason", ""), request_id=g.request_id),
+        lambda r: f"Household membership ended on {r['valid_to']}.",
+    )  # fmt: skip
+    return redirect(url_for("admin.person", person_id=person_id) + "#household")
 
 
 def _settle(work: Callable[[], T], done: Callable[[T], str]) -> None:

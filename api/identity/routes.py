@@ -146,6 +146,28 @@ def _record(
     )
 
 
+def _record_members(
+    session: Session,
+    client: ApiClient,
+    policy: Policy,
+    members: list[int],
+    subject: Any,
+    args: dict[str, Any],
+) -> None:
+    """A household answer names the other members: each is told of it in their own access
+    log (`identity.lookup.household_member`), with the looked-up person named in detail."""
+    if not members:
+        return
+    looked_up = subject["id"] if isinstance(subject, dict) else subject.id
+    audit.record_many(session, actor=audit.Actor.of(client), entries=[
+        audit.Entry(action="identity.lookup.household_member", subject_type="person",
+                    subject_id=m, purpose=args["purpose"], legal_basis=policy.legal_basis,
+                    fields=("full_name", "household_relation"), request_id=g.request_id,
+                    detail={"via_person_id": looked_up, **_context(args)})
+        for m in members
+    ])  # fmt: skip
+
+
 def _ask(
     session: Session,
     client: ApiClient,
@@ -196,6 +218,10 @@ def _probe(session: Session, client: ApiClient, misses: int, args: dict[str, Any
     return probe
 
 
+# The ordinary verify is answered before Flask by api/identity/lean.py (issue 21), with the
+# same answers, counts and audit row; this route answers everything that layer hands over
+# (any 400, refusals) and is what the OpenAPI document describes. Keep the two in step:
+# tests/api/test_lean_verify.py compares them.
 @blp.route("/verify", methods=["POST"])
 @blp.arguments(VerifySchema)
 @blp.response(200, MatchSchema)
@@ -337,7 +363,12 @@ def _lookup(args: dict[str, Any], personal_id_number: str) -> ResponseReturnValu
     person = _read(lambda read: identity.resolve(read, personal_id_number))  # replica
     found = person is not None
     values = identity.lookup_fields(person, policy) if person is not None else {}
+    members: list[int] = []
+    if person is not None and identity.HOUSEHOLD in policy.fields:  # its own query, granted only
+        house, members = _read(lambda read: identity.household_answer(read, policy, person.id))
+        values.update(house)
     _probe(session, client, 0 if found else 1, args)
+    _record_members(session, client, policy, members, person, args)
     _record(
         session, client, policy, "identity.lookup",
         person_id=person.id if person is not None else None, purpose=args["purpose"],
@@ -363,7 +394,13 @@ def _lookup_as_of(
     (through the merges made by then), with its granted fields as they were."""
     state = as_of.holder_as_of(session, number, as_of.end_of(args["as_of"]))
     values = identity.lookup_fields_as_of(state, policy) if state is not None else {}
+    members: list[int] = []
+    if state is not None and identity.HOUSEHOLD in policy.fields:
+        house, members = identity.household_answer(
+            session, policy, state["id"], as_of.end_of(args["as_of"]))
+        values.update(house)
     _probe(session, client, 0 if state else 1, args)
+    _record_members(session, client, policy, members, state, args)
     _record(
         session, client, policy, "identity.lookup",
         person_id=state["id"] if state else None, purpose=args["purpose"], fields=list(values),

@@ -143,18 +143,39 @@ class LookupBodySchema(LookupArgsSchema):
     )
 
 
+class AgencyHouseholdMemberSchema(Schema):
+    full_name = fields.String(allow_none=True)
+    relation = fields.String(allow_none=True, metadata={
+        "description": "relation to the household head (popdb's slug, e.g. head, wife, child)"})
+    relation_label = fields.String(allow_none=True, metadata={
+        "description": "the relation as the household book writes it, e.g. Chủ hộ, Vợ, Con"})
+
+
+class AgencyHouseholdSchema(AgencyHouseholdMemberSchema):
+    """Minimal disclosure: the household's address, the person's relation, the members'
+    names and relations; no number, no member's ID number or date of birth."""
+
+    address = fields.String(allow_none=True)
+    commune_code = fields.String(allow_none=True)
+    members = fields.List(fields.Nested(AgencyHouseholdMemberSchema))
+
+
+def _lookup_field(name: str) -> fields.Field:
+    if name in ("sex", "marital_status"):
+        return fields.Integer(allow_none=True)
+    if name == "household":
+        return fields.Nested(AgencyHouseholdSchema, allow_none=True, metadata={
+            "description": "only where the policy grants `household`; null when none is known"})
+    return fields.String(allow_none=True)
+
+
 #: A flat person: the number, the request id, and of the rest only what the policy grants.
 LookupSchema = Schema.from_dict(
     {
         "personal_id_number": fields.String(required=True),
         "request_id": fields.String(required=True),
         "as_of": fields.String(),
-        **{
-            name: fields.Integer(allow_none=True)
-            if name in ("sex", "marital_status")
-            else fields.String(allow_none=True)
-            for name in LOOKUP_FIELDS
-        },
+        **{name: _lookup_field(name) for name in LOOKUP_FIELDS},
     },
     name="Lookup",
 )

@@ -23,7 +23,7 @@ from api.imports.schemas import (
     ImportSummarySchema,
     UploadSchema,
 )
-from api.openapi import Blueprint
+from api.openapi import BEARER, Blueprint
 from importers.batches import (
     BatchRequest,
     get_batch,
@@ -46,7 +46,6 @@ blp = Blueprint(
     url_prefix="/api/v1/imports",
     description="Police uploads of citizen records",
 )
-_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _settings() -> Settings:
@@ -74,7 +73,7 @@ def _with_report_url(batch: ImportBatch, out: dict[str, Any]) -> dict[str, Any]:
 @blp.alt_response(200, schema=ImportSummarySchema, description="The same file was already loaded")
 @blp.alt_response(413, description="The file is larger than POPDB_MAX_UPLOAD_BYTES")
 @blp.alt_response(429, description="More uploads this hour than POPDB_POLICE_UPLOADS_PER_HOUR")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police")
 def upload(form: dict[str, Any]) -> ResponseReturnValue:
     """Upload a CSV or XLSX batch; it is validated and loaded in the background.
@@ -119,6 +118,7 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
         options=options,
         client_id=client.id,
         stored_path=str(stored),
+        preview=bool(form.get("preview")) or _settings().match_preview,
     )
     try:
         batch, duplicate = register(session, wanted, epoch=_settings().epoch)
@@ -139,7 +139,7 @@ def upload(form: dict[str, Any]) -> ResponseReturnValue:
 @blp.route("", methods=["GET"])
 @blp.arguments(ImportListArgsSchema, location="query")
 @blp.response(200, ImportListSchema)
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police", "admin")
 def list_imports(args: dict[str, Any]) -> ResponseReturnValue:
     """Import batches, newest first; a police client sees its own commune's only."""
@@ -157,7 +157,7 @@ def list_imports(args: dict[str, Any]) -> ResponseReturnValue:
 
 @blp.route("/<int:batch_id>", methods=["GET"])
 @blp.response(200, ImportSummarySchema)
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police", "admin")
 def import_status(batch_id: int) -> ResponseReturnValue:
     """A batch's status (received → validating → loaded → matched, or failed) and counts."""
@@ -168,7 +168,7 @@ def import_status(batch_id: int) -> ResponseReturnValue:
 
 @blp.route("/<int:batch_id>/errors", methods=["GET"])
 @blp.response(200, {"type": "string"}, content_type="text/csv")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police", "admin")
 def import_errors(batch_id: int) -> ResponseReturnValue:
     """The batch's error report as CSV: row number, source key, column, value, problem,

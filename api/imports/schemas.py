@@ -23,6 +23,11 @@ class UploadFormSchema(Schema):
         validate=validate.Length(equal=1), metadata={"description": "CSV delimiter"}
     )
     sheet = fields.String(metadata={"description": "worksheet of an .xlsx file"})
+    preview = fields.Boolean(
+        load_default=False,
+        metadata={"description": "hold the batch at `loaded` for a match preview: its records "
+                  "are matched into persons only when an administrator releases it"},
+    )  # fmt: skip
 
 
 class UploadSchema(UploadFormSchema):
@@ -49,6 +54,10 @@ class ImportSummarySchema(Schema):
     rejected = fields.Integer(required=True)
     warnings = fields.Integer(required=True)
     duplicate_batch = fields.Boolean(required=True)
+    held_for_preview = fields.Boolean(
+        metadata={"description": "the batch waits at `loaded` for a match preview; "
+                  "`POST /api/v1/batches/{id}/release` lets matching take it"},
+    )  # fmt: skip
     failure_reason = fields.String(allow_none=True)
     error_report = fields.String(allow_none=True, metadata={"description": "URL of the CSV"})
     created_at = fields.String(allow_none=True)

@@ -6,7 +6,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from api.auth import allow, current_client
-from api.openapi import Blueprint
+from api.openapi import BEARER, Blueprint
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The calling client")
 
@@ -21,7 +21,7 @@ class MeSchema(Schema):
 
 @blp.route("/me")
 @blp.response(200, MeSchema)
-@blp.doc(security=[{"bearer": []}])
+@blp.doc(security=BEARER)
 @allow("police", "agency", "admin")
 def me() -> ResponseReturnValue:
     """The calling client: its role, commune and policy (never its key)."""

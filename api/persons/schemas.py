@@ -24,6 +24,64 @@ class LifeEventSummarySchema(Schema):
     created_at = fields.DateTime()
 
 
+class HouseholdMemberSchema(Schema):
+    person_id = fields.Integer()
+    full_name = fields.String(allow_none=True)
+    relation = fields.String(allow_none=True, metadata={"description": "slug, e.g. head, wife"})
+    relation_label = fields.String(allow_none=True, metadata={"description": "e.g. Chủ hộ, Vợ"})
+    valid_from = fields.String()
+
+
+class HouseholdHeadSchema(Schema):
+    person_id = fields.Integer()
+    full_name = fields.String(allow_none=True)
+
+
+class CurrentHouseholdSchema(Schema):
+    household_id = fields.Integer()
+    membership_id = fields.Integer()
+    household_number = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    commune_code = fields.String(allow_none=True)
+    relation = fields.String(allow_none=True)
+    relation_label = fields.String(allow_none=True)
+    valid_from = fields.String()
+    head = fields.Nested(HouseholdHeadSchema, allow_none=True)
+    members = fields.List(fields.Nested(HouseholdMemberSchema))
+
+
+class PastMembershipSchema(Schema):
+    membership_id = fields.Integer()
+    household_id = fields.Integer()
+    household_number = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    commune_code = fields.String(allow_none=True)
+    relation = fields.String(allow_none=True)
+    relation_label = fields.String(allow_none=True)
+    valid_from = fields.String()
+    valid_to = fields.String()
+    end_reason = fields.String(allow_none=True)
+
+
+class HouseholdSchema(Schema):
+    current = fields.Nested(CurrentHouseholdSchema, allow_none=True,
+                            metadata={"description": "the household now (or at ?as_of)"})
+    past = fields.List(fields.Nested(PastMembershipSchema),
+                       metadata={"description": "ended memberships, newest first"})
+
+
+class EndHouseholdSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    valid_to = fields.Date(metadata={"description": "the day it ends (default today)"})
+
+
+class EndHouseholdResultSchema(Schema):
+    person_id = fields.Integer(required=True)
+    membership_id = fields.Integer(required=True)
+    household_id = fields.Integer(required=True)
+    valid_to = fields.String(required=True)
+
+
 class PersonSchema(GoldenSchema):
     as_of = fields.String(metadata={"description": "only with ?as_of: the day read"})
     life_event = fields.Nested(LifeEventSummarySchema, allow_none=True,
@@ -33,6 +91,7 @@ class PersonSchema(GoldenSchema):
     merged_person_ids = fields.List(
         fields.Integer(), metadata={"description": "retired persons that point here"}
     )
+    household = fields.Nested(HouseholdSchema)
 
 
 class HistoryArgsSchema(page_args(default=100, maximum=1000)):
@@ -52,6 +111,7 @@ class EventSchema(Schema):
                 "status_changed",
                 "pin_assigned",
                 "correction",
+                "household",
             ]
         }
     )

@@ -7,12 +7,12 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Response, current_app, g
+from flask import Response, current_app
 from flask.typing import ResponseReturnValue
 
-from api.auth import allow, current_client
+from api.auth import allow, as_client
 from api.db import get_session
-from api.openapi import Blueprint
+from api.openapi import BEARER, Blueprint
 from api.reviews.schemas import (
     DecisionResultSchema,
     DecisionSchema,
@@ -21,7 +21,6 @@ from api.reviews.schemas import (
     ReviewListArgsSchema,
     ReviewListSchema,
 )
-from popdb.core import audit
 from popdb.core.settings import Settings
 from popdb.registry import queue_export, reviews
 
@@ -29,7 +28,6 @@ blp = Blueprint(
     "reviews", __name__, url_prefix="/api/v1/reviews",
     description="The review queue: pairs the matcher was unsure of, settled by admins",
 )  # fmt: skip
-_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def claim_hold() -> dt.timedelta:
@@ -40,7 +38,7 @@ def claim_hold() -> dt.timedelta:
 @blp.route("", methods=["GET"])
 @blp.arguments(ReviewListArgsSchema, location="query")
 @blp.response(200, ReviewListSchema)
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def list_reviews(args: dict[str, Any]) -> ResponseReturnValue:
     """Review items, most probable first, without personal data; filter by status, commune
@@ -56,17 +54,13 @@ def list_reviews(args: dict[str, Any]) -> ResponseReturnValue:
 @blp.route("/export", methods=["GET"])
 @blp.arguments(ReviewExportArgsSchema, location="query")
 @blp.response(200, {"type": "string"}, content_type="text/csv")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def export_reviews(args: dict[str, Any]) -> ResponseReturnValue:
     """The queue (same filters as the list) as CSV with both sides' names, dates of birth
     and numbers, most probable first, at most 100,000 items. Audited; cells a spreadsheet
     would run as formulas are neutralised."""
-    session = get_session()
-    lines = queue_export.export_lines(session, filters_of(args),
-                                      actor=audit.Actor.of(current_client()),
-                                      request_id=g.request_id)  # fmt: skip
-    session.commit()
+    lines = as_client(queue_export.export_lines, filters_of(args))
     return csv_response(lines, "review-queue.csv")
 
 
@@ -89,15 +83,12 @@ def csv_response(lines: Any, name: str) -> Response:
 @blp.route("/claim", methods=["POST"])
 @blp.response(200, ReviewDetailSchema)
 @blp.alt_response(204, description="Nothing left to review")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def claim() -> ResponseReturnValue:
     """Claim the next open item (yours if you already hold one), held for
     POPDB_REVIEW_CLAIM_MINUTES; two admins never get the same item."""
-    session = get_session()
-    item = reviews.claim_next(session, actor=audit.Actor.of(current_client()),
-                              hold=claim_hold(), request_id=g.request_id)  # fmt: skip
-    session.commit()
+    item = as_client(reviews.claim_next, hold=claim_hold())
     if item is None:
         return "", 204
     return item
@@ -105,16 +96,12 @@ def claim() -> ResponseReturnValue:
 
 @blp.route("/<int:item_id>", methods=["GET"])
 @blp.response(200, ReviewDetailSchema)
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def review_detail(item_id: int) -> ResponseReturnValue:
     """Both sides (source records and golden records), each field's level and match weight,
     the probability, the model version and the `version` to decide against. Audited."""
-    session = get_session()
-    item = reviews.detail(session, item_id, actor=audit.Actor.of(current_client()),
-                          request_id=g.request_id)  # fmt: skip
-    session.commit()
-    return item
+    return as_client(reviews.detail, item_id)
 
 
 @blp.route("/<int:item_id>/decision", methods=["POST"])
@@ -122,17 +109,12 @@ def review_detail(item_id: int) -> ResponseReturnValue:
 @blp.response(200, DecisionResultSchema)
 @blp.alt_response(403, description="Four eyes: the same admin cannot approve their own merge")
 @blp.alt_response(409, description="Stale version, already settled, or claimed by another admin")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def decide(body: dict[str, Any], item_id: int) -> ResponseReturnValue:
     """Decide `merge`, `distinct` or `skip` against the item's `version`. A merge of two
     persons that both hold valid, different personal ID numbers waits for a second admin
     (`awaiting_approval: true`); the answer names the surviving `person_id` of a merge."""
-    session = get_session()
-    result = reviews.decide(
-        session, item_id, decision=body["decision"], version=body["version"],
-        reason=body.get("reason"), actor=audit.Actor.of(current_client()),
-        request_id=g.request_id,
-    )  # fmt: skip
-    session.commit()
+    result = as_client(reviews.decide, item_id, decision=body["decision"],
+                       version=body["version"], reason=body.get("reason"))  # fmt: skip
     return dataclasses.asdict(result)

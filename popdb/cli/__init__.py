@@ -8,6 +8,7 @@ a one-line JSON summary on stdout, for scripts.
 from popdb.cli import (  # noqa: F401 (each module adds its commands to `main`)
     audit,
     backup,
+    batches,
     clients,
     database,
     demo,

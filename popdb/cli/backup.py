@@ -32,7 +32,7 @@ def backup_cmd(ctx: click.Context, file: Path) -> None:
     """Write a backup of the database in use to FILE (pg_dump custom format)."""
     from popdb.ops import backup
 
-    url = db.database_url(settings_of(ctx))
+    url = db.owner_database_url(settings_of(ctx))  # the owner reads every table whole
     bar, update = _table_progress()
     try:
         outcome = backup.backup(url, file, progress=update)
@@ -50,12 +50,18 @@ def restore_cmd(ctx: click.Context, file: Path, force: bool) -> None:
     from popdb.ops import backup
 
     backup.check_archive(file)  # before starting a server for a file that is no backup
-    url = db.database_url(settings_of(ctx))
+    url = db.owner_database_url(settings_of(ctx))  # creates the schema: the owner's work
     bar, update = _table_progress()
     try:
         outcome = backup.restore(url, file, force=force, progress=update)
     finally:
         bar.close()
+    settings = settings_of(ctx)
+    if not db.runs_as_owner(settings):  # pg_restore brings no grants: the service's again
+        from popdb.ops import roles
+
+        with db.get_owner_engine(settings).begin() as conn:
+            roles.grant_service(conn, roles.service_role_of(db.database_url(settings)))
     emit(outcome.as_dict())
     if outcome.revision != migrate.head_revision():
         click.echo(f"the restored schema is at {outcome.revision}, not at this version's head "

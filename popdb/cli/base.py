@@ -57,7 +57,11 @@ def settings_of(ctx: click.Context) -> Settings:
 
 
 @contextmanager
-def session_for(ctx: click.Context, *, prepare: bool = True) -> Iterator[Session]:
+def session_for(
+    ctx: click.Context, *, prepare: bool = True, owner: bool = False
+) -> Iterator[Session]:
+    """A unit of work as the service role, or as the schema's owner (`owner`: the
+    maintenance commands that detach, attach or create partitions)."""
     settings = settings_of(ctx)
     if prepare:
         from popdb.ops.bootstrap import prepare_database
@@ -65,5 +69,7 @@ def session_for(ctx: click.Context, *, prepare: bool = True) -> Iterator[Session
         engine = prepare_database(settings)
     else:
         engine = db.get_engine(settings)
+    if owner:
+        engine = db.get_owner_engine(settings)
     with db.session_scope(engine) as session:
         yield session

@@ -18,12 +18,18 @@ def db_group() -> None:
 
 
 @db_group.command("url")
+@click.option("--owner", is_flag=True,
+              help="the schema owner's URL (migrations) instead of the service's")  # fmt: skip
 @click.pass_context
-def db_url(ctx: click.Context) -> None:
-    """Print the SQLAlchemy URL in use (starts the embedded server and migrates if needed)."""
+def db_url(ctx: click.Context, owner: bool) -> None:
+    """Print the service's SQLAlchemy URL, the one `serve` uses (starts the embedded server
+    and migrates if needed); `--owner`: the owner's, for migrations only."""
     from popdb.ops.bootstrap import prepare_database
 
-    engine = prepare_database(settings_of(ctx))
+    settings = settings_of(ctx)
+    engine = prepare_database(settings)
+    if owner:
+        engine = db.get_owner_engine(settings)
     click.echo(engine.url.render_as_string(hide_password=False))
 
 
@@ -34,8 +40,9 @@ def db_start(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     if settings.database_url:
         raise click.UsageError("DATABASE_URL is set: popdb does not manage that server")
-    url = embedded.ensure_running(settings.pgdata)
-    emit({"running": True, "url": url, "pgdata": str(settings.pgdata)})
+    embedded.ensure_running(settings.pgdata)
+    # the service's URL: the owner's is printed only when asked for (`db url --owner`)
+    emit({"running": True, "url": db.database_url(settings), "pgdata": str(settings.pgdata)})
 
 
 @db_group.command("stop")
@@ -60,7 +67,8 @@ def db_status(ctx: click.Context) -> None:
         if not st.running:
             emit(out)
             return
-    engine = db.get_engine(settings)
+    engine = db.get_owner_engine(settings)
+    out["service_runs_as_owner"] = db.runs_as_owner(settings)
     try:
         out["revision"] = migrate.current_revision(engine)
         out["head"] = migrate.head_revision()
@@ -78,6 +86,56 @@ def db_upgrade(ctx: click.Context) -> None:
 
     engine = prepare_database(settings_of(ctx))
     emit({"revision": migrate.current_revision(engine)})
+
+
+# --- archive: a province's (or some batches') records detached (popdb.core.partitions) ------
+
+
+def _batches_of(
+    session: Any, batch_ids: tuple[int, ...], province: str | None, *, archived: bool
+) -> list[int]:
+    from popdb.core import partitions
+
+    if bool(batch_ids) == bool(province):
+        raise click.UsageError("give --batch (one or more) or --province, not both")
+    if province:
+        return partitions.province_batches(session.connection(), province, archived=archived)
+    return list(batch_ids)
+
+
+@db_group.command("archive")
+@click.option("--batch", "batch_ids", type=int, multiple=True, help="a batch id (repeatable)")
+@click.option("--province", default=None, help="every batch of this province's communes")
+@click.pass_context
+def db_archive(ctx: click.Context, batch_ids: tuple[int, ...], province: str | None) -> None:
+    """Detach the batches' source_record and match_candidate partitions for archiving: the
+    registry no longer reads them; dump and drop them as docs/operations.md says."""
+    from popdb.cli.base import session_for
+    from popdb.core import audit, partitions
+
+    with session_for(ctx, owner=True) as session:
+        batches = _batches_of(session, batch_ids, province, archived=False)
+        detached = partitions.detach_batches(session.connection(), batches)
+        audit.record(session, actor=audit.Actor.operator(), action="records_archived",
+                     detail={"batches": batches, "province": province})  # fmt: skip
+    emit({"batches": batches, "detached": [d.as_json() for d in detached]})
+
+
+@db_group.command("reattach")
+@click.option("--batch", "batch_ids", type=int, multiple=True, help="a batch id (repeatable)")
+@click.option("--province", default=None, help="every batch of this province's communes")
+@click.pass_context
+def db_reattach(ctx: click.Context, batch_ids: tuple[int, ...], province: str | None) -> None:
+    """Attach archived batches' partitions back (restore dropped ones from their dumps)."""
+    from popdb.cli.base import session_for
+    from popdb.core import audit, partitions
+
+    with session_for(ctx, owner=True) as session:
+        batches = _batches_of(session, batch_ids, province, archived=True)
+        names = partitions.attach_archived_batches(session.connection(), batches)
+        audit.record(session, actor=audit.Actor.operator(), action="records_reattached",
+                     detail={"batches": batches, "province": province})  # fmt: skip
+    emit({"batches": batches, "attached": names})
 
 
 # --- read replicas (popdb/ops/replicas.py, docs/operations.md "Replicas and failover") ------

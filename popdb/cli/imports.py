@@ -41,6 +41,12 @@ from popdb.core import db
     help="leave the batch `loaded`: do not match its records into persons now "
     "(`popdb dedup run` does it later)",
 )
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="hold the batch at `loaded` for a match preview (`popdb batches preview ID`, then "
+    "`popdb batches release ID`); also when POPDB_MATCH_PREVIEW or the commune's setting says so",
+)
 @click.pass_context
 def import_file(
     ctx: click.Context,
@@ -53,6 +59,7 @@ def import_file(
     sheet: str | None,
     report: Path | None,
     no_match: bool,
+    preview: bool,
 ) -> None:
     """Import a CSV or XLSX file of citizen records collected by one commune, then match its
     records into persons (the batch ends `matched`; `--no-match` leaves it `loaded`)."""
@@ -86,6 +93,7 @@ def import_file(
         mapping=profile_json,
         collected_on=collected_on.date() if collected_on else None,
         options=options,
+        preview=preview or settings_of(ctx).match_preview,
     )
     settings = settings_of(ctx)
     if request.collected_on is not None:  # refused before the database is even started
@@ -126,6 +134,8 @@ def _match(engine: Any, batch_id: int, out: dict[str, Any]) -> dict[str, Any]:
 
     with db.session_scope(engine) as session:
         run = match_loaded(session.connection(), batch_id)
+    if run is None:  # held for a match preview
+        return {**out, "match": None}
     with db.session_scope(engine) as session:
         fresh = summary(get_batch(session, batch_id))
     fields = ("new_records", "auto_links", "reviews", "persons", "review_items_per_1000")

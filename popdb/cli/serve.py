@@ -42,6 +42,9 @@ def serve(ctx: click.Context, host: str, port: int, workers: int | None, demo_pe
     import_worker: subprocess.Popen[bytes] | None = None
     try:
         engine = prepare_database(settings)
+        from popdb.core import audit
+
+        audit.keyring().require_active()  # refuse to serve what could not be audited
         if demo_persons > 0:
             from popdb.ops.demo import load_demo, registry_is_empty
 

@@ -30,6 +30,9 @@ def worker(ctx: click.Context) -> None:
 
     settings = settings_of(ctx)
     engine = prepare_database(settings)
+    from popdb.core import audit
+
+    audit.keyring().require_active()
     with db.session_scope(engine) as session:
         sweep_stray_uploads(session, settings.uploads)
     stop = threading.Event()

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,14 +16,42 @@ from popdb.core import embedded
 from popdb.core.settings import Settings
 
 
+def _normal(url: str) -> str:
+    return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
+
+
 def database_url(settings: Settings) -> str:
-    """The URL in use: `DATABASE_URL`, else the embedded server (started if needed)."""
+    """The service's URL, the one `serve` uses: `DATABASE_URL`, else the embedded server's
+    service role (server started and role created if needed)."""
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgres://"):
-            url = "postgresql://" + url[len("postgres://") :]
-        return url
+        return _normal(settings.database_url)
+    return _embedded_service_url(
+        embedded.ensure_running(settings.pgdata), settings.home, settings.service_role
+    )
+
+
+@lru_cache(maxsize=8)
+def _embedded_service_url(owner_url: str, home: Path, role: str) -> str:
+    return embedded.ensure_service_role(owner_url, home, role)
+
+
+def owner_database_url(settings: Settings) -> str:
+    """The schema owner's URL, for migrations and maintenance only: POPDB_OWNER_DATABASE_URL,
+    else `DATABASE_URL` (the service then runs as the owner: `runs_as_owner`), else the
+    embedded server's superuser."""
+    if settings.database_url:
+        return _normal(settings.owner_database_url or settings.database_url)
     return embedded.ensure_running(settings.pgdata)
+
+
+def runs_as_owner(settings: Settings) -> bool:
+    """True when the service connects as the schema's owner (an external server without
+    POPDB_OWNER_DATABASE_URL): it could then alter the schema and the audit log's triggers."""
+    if not settings.database_url:
+        return False
+    service = sa.make_url(_normal(settings.database_url))
+    owner = settings.owner_database_url
+    return owner is None or sa.make_url(_normal(owner)).username == service.username
 
 
 #: A pooled connection idle longer than this is pinged before use (see `_engine_for`).
@@ -66,7 +95,13 @@ def _engine_for(url: str) -> sa.Engine:
 
 
 def get_engine(settings: Settings) -> sa.Engine:
+    """The service's engine (the service role)."""
     return _engine_for(database_url(settings))
+
+
+def get_owner_engine(settings: Settings) -> sa.Engine:
+    """The schema owner's engine: migrations, grants, reference data, restore."""
+    return _engine_for(owner_database_url(settings))
 
 
 def make_sessionmaker(engine: sa.Engine) -> sessionmaker[Session]:

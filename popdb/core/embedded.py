@@ -14,6 +14,7 @@ own configuration, sizes the server for bulk loads (`TUNING`); anything an opera
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -74,8 +75,10 @@ def tuning(memory_bytes: int) -> dict[str, str]:
     """Server settings for a machine with `memory_bytes` of RAM: an eighth of it as shared
     buffers (128 MB to 1 GB), checkpoints at most every 8 GB of WAL or 30 minutes."""
     shared_mb = max(128, min(1024, memory_bytes // 8 // 2**20))
+    # A read that does not filter on batch_id locks every batch partition of source_record
+    # and their indexes (migration 0014): ~7 locks a batch, beyond the default's 64 a client.
     return {"shared_buffers": f"{shared_mb}MB", "max_wal_size": "8GB",
-            "checkpoint_timeout": "30min"}  # fmt: skip
+            "checkpoint_timeout": "30min", "max_locks_per_transaction": "256"}  # fmt: skip
 
 
 def _machine_memory() -> int:
@@ -199,6 +202,60 @@ def _create_database(url: str, database: str) -> None:
                 )
     finally:
         admin.dispose()
+
+
+#: The embedded server's service role password, under POPDB_HOME (mode 0600).
+SERVICE_PASSWORD_FILE = "service.password"
+
+
+def service_password(home: Path) -> str:
+    """The service role's password, made (0600) at first use; never logged."""
+    import secrets
+
+    path = home / SERVICE_PASSWORD_FILE
+    home.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def as_role(url: str, role: str, password: str) -> str:
+    """`url` (the owner's, over the server's socket) for `role` instead."""
+    import sqlalchemy as sa
+
+    return sa.make_url(url).set(username=role, password=password).render_as_string(
+        hide_password=False
+    )
+
+
+def ensure_service_role(owner_url: str, home: Path, role: str) -> str:
+    """Create the service's login role on the server unless it exists (issue 22 item 5);
+    return the service's URL. The role owns nothing: what it may do is granted by
+    popdb/ops/roles.py after each migrate."""
+    import sqlalchemy as sa
+
+    with _home_lock(home):
+        password = service_password(home)
+        admin = sa.create_engine(owner_url, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                                     {"r": role})  # fmt: skip
+                if not exists:
+                    quoted = password.replace("'", "''")
+                    # another user of the server (a test worker) may create it at the same time
+                    with contextlib.suppress(sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                        conn.exec_driver_sql(
+                            f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                            f"NOREPLICATION NOBYPASSRLS PASSWORD '{quoted}'"
+                        )
+        finally:
+            admin.dispose()
+    return as_role(owner_url, role, password)
 
 
 def stop(pgdata: Path, *, mode: str = "fast") -> bool:

@@ -99,8 +99,10 @@ def _discover(settings: Settings) -> list[tuple[str, str]]:
     for pgdata in sorted(root.iterdir()) if root.is_dir() else []:
         if (pgdata / "standby.signal").exists():
             st = embedded.status(pgdata)
-            if st.running and st.url:
-                out.append((pgdata.name, st.url))
+            if st.running and st.url:  # a copy of the primary: its service role too
+                password = embedded.service_password(settings.home)
+                out.append((pgdata.name, embedded.as_role(st.url, settings.service_role,
+                                                          password)))  # fmt: skip
     return out
 
 

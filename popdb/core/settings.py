@@ -76,6 +76,13 @@ class Settings:
     review_claim_minutes: int = 15
     #: identity routes: body size limit, default rates of agencies whose policy names none,
     #: and enumeration detection (verify misses per window: flagged, then blocked)
+    #: POST /identity/verify on the lean path (api/identity/lean.py): one prepared statement,
+    #: leased rate quota, group-committed audit (POPDB_LEAN_VERIFY=0: the flask-smorest route)
+    lean_verify: bool = True
+    #: group commit of audit appends: how long the writer waits for more entries after the
+    #: first (POPDB_AUDIT_GROUP_WAIT_MS) and the most entries in one commit
+    audit_group_wait_ms: float = 0.0
+    audit_group_max: int = 64
     identity_max_body_bytes: int = 1024 * 1024
     agency_rate_per_second: int = 20
     agency_rate_per_day: int = 100_000
@@ -103,6 +110,21 @@ class Settings:
     admin_session_hours: int = 8
     metrics_per_route: bool = False
     police_uploads_per_hour: int = 120
+    #: hold every uploaded batch at `loaded` for a match preview until an administrator
+    #: releases it (POPDB_MATCH_PREVIEW; default off: batches match right after loading)
+    match_preview: bool = False
+    #: database roles (issue 22 item 5): DATABASE_URL is the service's (it cannot alter the
+    #: schema nor change the audit log); POPDB_OWNER_DATABASE_URL the schema owner's, used by
+    #: migrations and maintenance only. The embedded server derives both; its service role is
+    #: named POPDB_SERVICE_ROLE.
+    owner_database_url: str | None = None
+    service_role: str = "popdb_service"
+    #: the audit chain's HMAC key, held outside the database: POPDB_AUDIT_KEY, else the first
+    #: line of POPDB_AUDIT_KEY_FILE (default POPDB_HOME/audit.key, made at the embedded
+    #: server's first start); further lines of the file are retired keys kept to verify
+    #: their rows
+    audit_key: str | None = None
+    audit_key_file: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -117,6 +139,9 @@ class Settings:
             web_workers=_int("POPDB_WEB_WORKERS", 2),
             web_threads=_int("POPDB_WEB_THREADS", 4),
             review_claim_minutes=_int("POPDB_REVIEW_CLAIM_MINUTES", 15),
+            lean_verify=_bool("POPDB_LEAN_VERIFY", True),
+            audit_group_wait_ms=_float("POPDB_AUDIT_GROUP_WAIT_MS", 0.0),
+            audit_group_max=_int("POPDB_AUDIT_GROUP_MAX", 64),
             identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
             agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),
             agency_rate_per_day=_int("POPDB_AGENCY_RATE_PER_DAY", 100_000),
@@ -136,6 +161,14 @@ class Settings:
             admin_session_hours=_int("POPDB_ADMIN_SESSION_HOURS", 8),
             metrics_per_route=_bool("POPDB_METRICS_PER_ROUTE", False),
             police_uploads_per_hour=_int("POPDB_POLICE_UPLOADS_PER_HOUR", 120),
+            match_preview=_bool("POPDB_MATCH_PREVIEW", False),
+            owner_database_url=os.environ.get("POPDB_OWNER_DATABASE_URL") or None,
+            service_role=_role_name(os.environ.get("POPDB_SERVICE_ROLE") or "popdb_service"),
+            audit_key=os.environ.get("POPDB_AUDIT_KEY") or None,
+            audit_key_file=(
+                Path(os.environ["POPDB_AUDIT_KEY_FILE"]).expanduser()
+                if os.environ.get("POPDB_AUDIT_KEY_FILE") else None
+            ),
         )
 
     @property
@@ -145,3 +178,19 @@ class Settings:
     @property
     def uploads(self) -> Path:
         return self.home / "uploads"
+
+    @property
+    def audit_key_path(self) -> Path:
+        """Where the audit key is read from when POPDB_AUDIT_KEY is unset."""
+        return self.audit_key_file or self.home / "audit.key"
+
+
+def _role_name(raw: str) -> str:
+    """A role name safe to put in SQL unquoted: lower-case letters, digits, _."""
+    if not raw or len(raw) > 63 or not raw[0].isalpha() or not all(
+        c.isascii() and (c.islower() or c.isdigit() or c == "_") for c in raw
+    ):
+        raise ConfigError(
+            f"POPDB_SERVICE_ROLE must be lower-case letters, digits or _, got {raw!r}"
+        )
+    return raw

@@ -91,7 +91,7 @@ def _visible(ch: str) -> bool:
 #: folds (look-alikes of Đ/đ, letter-like apostrophes) and plain punctuation, with single
 #: spaces between them. Checked with one regular expression, in C, before any real work.
 _PLAIN_CHARS = "[^\\W" + "".join(f"\\u{ord(c):04x}" for c in map(chr, _CLEAN_TABLE)) + "]"
-_PLAIN_WORD = rf"(?:{_PLAIN_CHARS}|[,./()#:;&+'\-])+"
+_PLAIN_WORD = rf"(?:{_PLAIN_CHARS}|[,./()#:;&+'@\-])+"  # "@": e-mail addresses
 _PLAIN = re.compile(rf"{_PLAIN_WORD}(?: {_PLAIN_WORD})*")
 
 

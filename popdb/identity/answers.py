@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from popdb.core import households
 from popdb.core.dates import PartialDate
 from popdb.core.errors import Forbidden, InvalidInput
 from popdb.core.models import AdminUnit, Person, PersonPin
@@ -228,9 +229,25 @@ def field_value(person: Person, name: str) -> Any:
     return getattr(person, name)
 
 
+#: Granted fields that are not columns of the person: read by their own query.
+HOUSEHOLD = "household"
+
+
 def lookup_fields(person: Person, policy: Policy) -> dict[str, Any]:
-    """Exactly the fields the policy grants, nothing else."""
-    return {name: field_value(person, name) for name in policy.fields}
+    """Exactly the fields the policy grants, nothing else (the household apart: it takes a
+    query, `household_answer`)."""
+    return {name: field_value(person, name) for name in policy.fields if name != HOUSEHOLD}
+
+
+def household_answer(
+    session: Session, policy: Policy, person_id: int, at: dt.datetime | None = None
+) -> tuple[dict[str, Any], list[int]]:
+    """`{"household": ...}` when the policy grants it (None when the person has none), else
+    `{}`; and the other members whose names it discloses, for the audit chain."""
+    if HOUSEHOLD not in policy.fields:
+        return {}, []
+    view, others = households.agency_view(session, person_id, at)
+    return {HOUSEHOLD: view}, others
 
 
 # --- predicates --------------------------------------------------------------------------------
@@ -292,6 +309,8 @@ def lookup_fields_as_of(state: Mapping[str, Any], policy: Policy) -> dict[str, A
     f = state["fields"]
     out: dict[str, Any] = {}
     for name in policy.fields:
+        if name == HOUSEHOLD:
+            continue  # `household_answer` with the same moment
         if name == "full_name":
             out[name] = f.get("full_name") or join_name(
                 f.get("family_name"), f.get("middle_name"), f.get("given_name"))

@@ -2,7 +2,8 @@
 
 An agency's policy is least privilege by construction: with no `--fields` it may only
 verify, a lookup returns only the fields named, and the sensitive fields (religion,
-ethnicity; Decree 13/2023 art. 2) are never part of a group: each is granted by name.
+ethnicity; Decree 13/2023 art. 2) are never part of a group: each is granted by name. So is
+`household`: it tells about other people too (the members' names and relations).
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ LOOKUP_FIELDS = (
     "full_name", "family_name", "middle_name", "given_name", "dob", "sex", "status",
     "birth_registration_place", "hometown", "permanent_address", "current_address",
     "nationality", "marital_status", "blood_group", "father_name", "mother_name",
-    "spouse_name", "ethnicity", "religion",
+    "spouse_name", "ethnicity", "religion", "household",
 )  # fmt: skip
 SENSITIVE_FIELDS = frozenset({"ethnicity", "religion"})
-#: `--fields basic` names every non-sensitive field at once.
-BASIC_FIELDS = tuple(f for f in LOOKUP_FIELDS if f not in SENSITIVE_FIELDS)
+#: Granted only by name, never by `basic`: the sensitive fields, and the household (address,
+#: relation to the head, members' names and relations: `core.households.agency_view`).
+BY_NAME_ONLY = SENSITIVE_FIELDS | {"household"}
+#: `--fields basic` names every field but those granted by name only.
+BASIC_FIELDS = tuple(f for f in LOOKUP_FIELDS if f not in BY_NAME_ONLY)
 
 #: Decree 70/2024 art. 17: a state agencies, b investigating/prosecuting/judicial bodies,
 #: c police, d the citizen (own data), đ anyone else with the citizen's consent.

@@ -238,21 +238,36 @@ def count_questions(
     refused until the window ends, a repeated one included: a refused question is counted,
     so asking it again cannot slip through. One statement for a whole batch.
     """
+    marks, counters = question_keys(asked)
+    if not marks:
+        return None
+    width = max(1, settings.enumeration_window_seconds)
+    rows = session.execute(
+        _QUESTIONS,
+        {"client_id": client.id, "marks": marks, "counters": counters, "width": width},
+    )
+    return questions_refusal(client.id, ((k, h, left) for k, h, left in rows), settings)
+
+
+def question_keys(asked: Iterable[Question]) -> tuple[list[str], list[str]]:
+    """(marks, counters) of `_QUESTIONS` for the questions asked, in order."""
     marks: list[str] = []
     counters: list[str] = []
     for q in asked:
         letter = QUESTION_KINDS[q.kind][0]
         marks.append("q" + _h7(q.kind, q.number, q.topic, question_key(q.question)))
         counters.append(letter + _h7(q.number, q.topic))
-    if not marks:
-        return None
+    return marks, counters
+
+
+def questions_refusal(
+    client_id: int, counted: Iterable[tuple[str, int, int]], settings: Settings
+) -> Limited | None:
+    """The refusal for counters (kind, hits, seconds left) past their limit, or None."""
     width = max(1, settings.enumeration_window_seconds)
     limits = {letter: int(getattr(settings, name)) for letter, name, _ in QUESTION_KINDS.values()}
     worst: tuple[str, int, int] | None = None
-    for kind, hits, left in session.execute(
-        _QUESTIONS,
-        {"client_id": client.id, "marks": marks, "counters": counters, "width": width},
-    ):
+    for kind, hits, left in counted:
         letter = kind[0]
         if int(hits) > limits[letter] and (worst is None or int(left) > worst[2]):
             worst = (letter, int(hits), max(1, int(left)))
@@ -262,7 +277,7 @@ def count_questions(
     name = next(what for code, _, what in QUESTION_KINDS.values() if code == letter)
     log.warning(
         "identity: too many questions about one number",
-        extra={"client_id": client.id, "kind": name, "questions": hits, "window_s": width},
+        extra={"client_id": client_id, "kind": name, "questions": hits, "window_s": width},
     )
     return Limited(
         "per_number",

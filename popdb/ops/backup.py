@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -159,6 +160,29 @@ def _run(command: list[str], env: dict[str, str], tables: int, progress: Progres
         raise BackupFailed(f"{Path(command[0]).name} failed: {detail}")
 
 
+def _replace(
+    tool: str, path: Path, dsn: str, env: dict[str, str], tables: int,
+    progress: Progress | None,
+) -> None:  # fmt: skip
+    """Restore over existing tables. `pg_restore --clean` cannot drop a partition's inherited
+    keys (migration 0014), so the backup is written out as SQL (whole, before anything is
+    touched), then one psql transaction drops the schema and runs it: all or nothing."""
+    with tempfile.TemporaryDirectory(prefix="popdb-restore-") as spool:
+        script = Path(spool) / "restore.sql"
+        _run([tool, "--verbose", "--no-owner", "--no-privileges", f"--file={script}",
+              str(path)], env, tables, progress)  # fmt: skip
+        done = subprocess.run(
+            [str(client_tool("psql")), "--no-psqlrc", "--quiet", "--single-transaction",
+             "--set=ON_ERROR_STOP=1", f"--dbname={dsn}", "--command=DROP SCHEMA public CASCADE",
+             "--command=CREATE SCHEMA public", f"--file={script}"],
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, text=True, errors="replace",
+        )  # fmt: skip
+    if done.returncode != 0:
+        lines = [x.strip() for x in done.stderr.splitlines() if "ERROR" in x or "FATAL" in x]
+        raise BackupFailed(f"psql failed: {'; '.join(lines[-3:]) or done.returncode}")
+
+
 def _outcome(path: Path, started: float, url: str, engine: sa.Engine) -> Outcome:
     tables, head, revision = _describe(engine)
     return Outcome(
@@ -253,13 +277,14 @@ def restore(url: str, path: Path, *, force: bool = False,
             raise InvalidInput(f"{path} cannot be read as a backup: {listing.stderr.strip()}")
         tables = sum(1 for line in listing.stdout.splitlines() if " TABLE DATA " in line)
         started = time.monotonic()
-        clean = ["--clean", "--if-exists"] if existing else []
-        _run(
-            [tool, "--verbose", "--single-transaction", "--exit-on-error", "--no-owner",
-             "--no-privileges",
-             *clean, f"--dbname={dsn}", str(path)],
-            env, tables, progress,
-        )  # fmt: skip
+        if existing:
+            _replace(tool, path, dsn, env, tables, progress)
+        else:
+            _run(
+                [tool, "--verbose", "--single-transaction", "--exit-on-error", "--no-owner",
+                 "--no-privileges", f"--dbname={dsn}", str(path)],
+                env, tables, progress,
+            )  # fmt: skip
         return _outcome(path, started, url, engine)
     finally:
         engine.dispose()

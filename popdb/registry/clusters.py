@@ -24,7 +24,7 @@ from popdb.core import admin_units, pin
 from popdb.core.bulk import copy_in
 from popdb.core.models.citizen import CANONICAL_FIELDS
 from popdb.core.text import canonical
-from popdb.registry import history
+from popdb.registry import history, households
 from popdb.registry.events import record_events
 from popdb.registry.staging import IN_STAGED, staged_persons
 
@@ -114,6 +114,8 @@ def apply_clusters(
         WHERE sr.id = a.record_id AND (NOT sr.matched OR sr.person_id IS DISTINCT FROM c.person_id)
     """))  # fmt: skip
     retired = _retire_emptied(connection, actor)
+    households.follow_records(connection, sa.text("SELECT record_id FROM dedup_move"),
+                              actor=actor)  # fmt: skip
     with staged_persons(connection, sa.text("SELECT DISTINCT new_person FROM dedup_move")):
         refresh_golden(connection)
         pins = assign_numbers(connection, actor=actor)

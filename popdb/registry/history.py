@@ -126,6 +126,10 @@ def read_as_of(
     shown["dob"] = iso_dob(f.get("dob_year"), f.get("dob_month"), f.get("dob_day"))
     state["fields"] = shown
     state["as_of"] = day.isoformat()
+    from popdb.registry.reads import household_of
+
+    state["household"] = household_of(session, person_id, actor=actor, at=end_of(day),
+                                      request_id=request_id)  # fmt: skip
     audit.record(session, actor=actor, action="person.read", subject_type="person",
                  subject_id=person_id, request_id=request_id,
                  detail={"as_of": day.isoformat()})  # fmt: skip

@@ -13,16 +13,17 @@ import time
 import sqlalchemy as sa
 
 from dedup.run import RunOptions, RunSummary, Say, run
+from popdb.registry import households
 from popdb.registry.clusters import apply_clusters
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunOptions", "RunSummary", "match", "match_loaded"]
+__all__ = ["RunOptions", "RunSummary", "is_held", "mark_matched", "match", "match_loaded"]
 
 _MARK_MATCHED = sa.text(
-    "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT EXISTS "
-    "(SELECT 1 FROM source_record sr WHERE sr.batch_id = b.id AND sr.status = 'accepted' "
-    "AND NOT sr.matched)"
+    "UPDATE import_batch b SET status = 'matched' WHERE status = 'loaded' AND NOT match_hold "
+    "AND NOT EXISTS (SELECT 1 FROM source_record sr WHERE sr.batch_id = b.id "
+    "AND sr.status = 'accepted' AND NOT sr.matched)"
 )
 
 
@@ -61,9 +62,16 @@ def one_item_per_persons(connection: sa.Connection) -> int:
     return connection.execute(_ONE_ITEM_PER_PERSONS).rowcount
 
 
+def mark_matched(connection: sa.Connection) -> None:
+    """Loaded batches, not held for a preview, whose every accepted record is matched
+    become `matched` (a released batch without accepted records among them)."""
+    connection.execute(_MARK_MATCHED)
+
+
 def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: None) -> RunSummary:
     """Match what is not yet matched (everything with `rebuild`), in the caller's transaction:
-    scored pairs stored, clusters made persons, finished batches `matched`."""
+    scored pairs stored, clusters made persons, finished batches `matched` and their rows
+    made household memberships (`registry.households`)."""
     result = run(connection, options, say)
     summary = result.summary
     if summary.new_records == 0 and not options.rebuild:
@@ -71,10 +79,12 @@ def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: N
     started = time.perf_counter()
     say("writing persons")
     summary.persons = apply_clusters(connection, result.assignments, actor=options.actor)
-    connection.execute(_MARK_MATCHED)
+    mark_matched(connection)
     superseded = one_item_per_persons(connection)
     summary.reviews_superseded = superseded
     summary.review_items = max(0, summary.review_items - superseded)
+    # the finished batches' rows become household memberships, now that they have persons
+    summary.persons.update(households.derive_pending(connection, actor=options.actor))
     summary.seconds["write"] = round(
         summary.seconds.get("write", 0.0) + time.perf_counter() - started, 2
     )
@@ -85,12 +95,22 @@ def match(connection: sa.Connection, options: RunOptions, say: Say = lambda _: N
 AFTER_LOAD_ACTOR = "import-worker"
 
 
-def match_loaded(connection: sa.Connection, batch_id: int) -> RunSummary:
+def is_held(connection: sa.Connection, batch_id: int) -> bool:
+    """Whether batch `batch_id` waits at `loaded` for a match preview."""
+    return bool(connection.scalar(
+        sa.text("SELECT match_hold FROM import_batch WHERE id = :b"), {"b": batch_id}
+    ))  # fmt: skip
+
+
+def match_loaded(connection: sa.Connection, batch_id: int) -> RunSummary | None:
     """Match right after batch `batch_id` loaded (the import worker's and `popdb import`'s
     hook): an incremental run over every record not yet matched, this batch's among them, so
     its people exist for agencies and the batch shows `matched` without anyone running
-    `popdb dedup run`. One call, so a setting that holds some batches at `loaded` (a match
-    preview) gates it in one place."""
+    `popdb dedup run`. A batch held for a match preview is left `loaded` (None): its records
+    wait for `popdb.registry.preview.release`, and no other run takes them meanwhile."""
+    if is_held(connection, batch_id):
+        log.info("held for a match preview", extra={"batch_id": batch_id})
+        return None
     summary = match(connection, RunOptions(actor=AFTER_LOAD_ACTOR))
     log.info("matched after load", extra={"batch_id": batch_id, "new_records": summary.new_records,
                                          "auto_links": summary.auto_links,

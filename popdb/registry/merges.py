@@ -27,7 +27,7 @@ from popdb.core import audit
 from popdb.core.errors import Conflict, InvalidInput, NotFound
 from popdb.core.models import Person, SourceRecord
 from popdb.core.pin import PinError, parse_pin
-from popdb.registry import clusters
+from popdb.registry import clusters, households
 from popdb.registry.events import record_event
 from popdb.registry.staging import staged_persons
 
@@ -162,6 +162,7 @@ def merge_persons(
                 "candidate_id": candidate_id, "repointed_person_ids": repointed}  # fmt: skip
     _event(session, survivor, "merged", label, reason, data_in)
     _event(session, retired, "merged", label, reason, data_out)
+    households.follow_records(session.connection(), moved, actor=label)
     _refresh(session, [survivor], actor=label)
     # Open review items now inside one person have nothing left to decide.
     run(sa.text("""
@@ -209,6 +210,7 @@ def unmerge(
         _event(session, target, "created", label, reason,
                {"source_record_ids": wanted, "from_person_id": person_id})  # fmt: skip
     session.execute(_MOVE_RECORDS, {"t": target, "ids": wanted})
+    households.follow_records(session.connection(), wanted, actor=label)
     _event(session, person_id, "unmerged", label, reason,
            {"source_record_ids": wanted, "to_person_id": target})  # fmt: skip
     moved_in = {"source_record_ids": wanted, "from_person_id": person_id, "revived": revived}

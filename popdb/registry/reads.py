@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb.core import audit
+from popdb.core import audit, households
 from popdb.core.errors import InvalidInput, NotFound
 from popdb.core.pages import fetch_size, page_of
 from popdb.registry.reviews import golden, source_record
@@ -43,11 +43,34 @@ def read_person(
             for n, why, at, gone in numbers
         ],
         merged_person_ids=list(merged_in),
+        household=household_of(session, person_id, actor=actor, request_id=request_id),
     )
     audit.record(session, actor=actor, action="person.read", subject_type="person",
                  subject_id=person_id, request_id=request_id,
                  detail={"source_records": len(record_ids)})  # fmt: skip
     return person
+
+
+def household_of(
+    session: Session,
+    person_id: int,
+    *,
+    actor: audit.Actor,
+    at: Any = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """`{"current", "past"}`: the person's household now (or at `at`) with its members, and
+    the memberships that ended. The other members' names are read too: each gets a
+    `person.household_member.read` in the audit chain, naming the person read."""
+    current = households.current_household(session, person_id, at)
+    others = [m["person_id"] for m in (current or {}).get("members", ())
+              if m["person_id"] != person_id]  # fmt: skip
+    audit.record_many(session, actor=actor, entries=[
+        audit.Entry(action="person.household_member.read", subject_type="person",
+                    subject_id=m, request_id=request_id, detail={"via_person_id": person_id})
+        for m in others
+    ])  # fmt: skip
+    return {"current": current, "past": households.past_memberships(session, person_id)}
 
 
 def person_history(

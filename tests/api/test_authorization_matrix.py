@@ -83,7 +83,20 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): _row(
         default=403, anonymous=401, admin=404
     ),
+    # the person has no household: refused by the service once the rules let the admin in
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): _row(
+        default=403, anonymous=401, admin=404
+    ),
     ("GET", "/api/v1/reviews"): ADMIN_ONLY,
+    # match preview: the commune's own police see held batches and counts, admins release
+    ("GET", "/api/v1/batches/held"): _row(
+        default=403, anonymous=401, police_a=200, police_b=200, admin=200
+    ),  # fmt: skip
+    ("GET", "/api/v1/batches/<int:batch_id>/preview"): POLICE_OWN_COMMUNE_OR_ADMIN,
+    ("POST", "/api/v1/batches/<int:batch_id>/release"): ADMIN_ONLY,
+    ("GET", "/api/v1/communes/settings"): ADMIN_ONLY,
+    ("GET", "/api/v1/communes/<string:commune_code>/settings"): ADMIN_ONLY,
+    ("PUT", "/api/v1/communes/<string:commune_code>/settings"): ADMIN_ONLY,
     ("POST", "/api/v1/reviews/claim"): _row(default=403, anonymous=401, admin=204),  # empty
     ("GET", "/api/v1/reviews/<int:item_id>"): _row(default=403, anonymous=401, admin=404),
     ("POST", "/api/v1/reviews/<int:item_id>/decision"): _row(default=403, anonymous=401, admin=404),
@@ -108,7 +121,12 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
             ("POST", "/admin/reviews/claim"),
             ("POST", "/admin/persons/<int:person_id>/life-events"),
             ("POST", "/admin/persons/<int:person_id>/corrections"),
+            ("POST", "/admin/persons/<int:person_id>/household/end"),
             ("POST", "/admin/corrections/<int:correction_id>/decision"),
+            ("GET", "/admin/batches/held"),
+            ("GET", "/admin/batches/<int:batch_id>/preview"),
+            ("POST", "/admin/batches/<int:batch_id>/release"),
+            ("POST", "/admin/communes/settings"),
         )
     },
 }
@@ -149,7 +167,7 @@ def callers(make_client) -> dict[str, dict[str, str]]:
 def world(session) -> dict[str, Any]:
     batch = ImportBatch(
         commune_code=COMMUNE_A, file_name="a.csv", sha256="a" * 64, size_bytes=1,
-        collected_on=dt.date(2026, 1, 1), status="loaded",
+        collected_on=dt.date(2026, 1, 1), status="loaded", match_hold=True,
     )  # fmt: skip
     session.add(batch)
     person = add_person(session, personal_id_number=PIN)
@@ -220,11 +238,37 @@ REQUESTS: dict[tuple[str, str], Request] = {
         "path": f"/api/v1/persons/{w['person_id']}/corrections",
         "json": {"field": "full_name", "value": "X", "evidence": " ", "reason": "matrix"},
     },
+    ("POST", "/api/v1/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/api/v1/persons/{w['person_id']}/household/end",
+        "json": {"reason": "matrix"},
+    },
+    ("POST", "/admin/persons/<int:person_id>/household/end"): lambda w: {
+        "path": f"/admin/persons/{w['person_id']}/household/end"
+    },
     ("POST", "/api/v1/persons/corrections/<int:correction_id>/decision"): lambda w: {
         "path": "/api/v1/persons/corrections/999999/decision",
         "json": {"decision": "approve"},
     },
     ("GET", "/api/v1/reviews/<int:item_id>"): lambda w: {"path": "/api/v1/reviews/999999"},
+    ("GET", "/api/v1/batches/<int:batch_id>/preview"): lambda w: {
+        "path": f"/api/v1/batches/{w['batch_id']}/preview"
+    },
+    ("POST", "/api/v1/batches/<int:batch_id>/release"): lambda w: {
+        "path": f"/api/v1/batches/{w['batch_id']}/release", "json": {"reason": "matrix"},
+    },
+    ("GET", "/api/v1/communes/<string:commune_code>/settings"): lambda w: {
+        "path": f"/api/v1/communes/{COMMUNE_A}/settings"
+    },
+    ("PUT", "/api/v1/communes/<string:commune_code>/settings"): lambda w: {
+        "path": f"/api/v1/communes/{COMMUNE_A}/settings",
+        "json": {"match_preview": True, "reason": "matrix"},
+    },
+    ("GET", "/admin/batches/<int:batch_id>/preview"): lambda w: {
+        "path": f"/admin/batches/{w['batch_id']}/preview"
+    },
+    ("POST", "/admin/batches/<int:batch_id>/release"): lambda w: {
+        "path": f"/admin/batches/{w['batch_id']}/release"
+    },
     ("POST", "/api/v1/reviews/<int:item_id>/decision"): lambda w: {
         "path": "/api/v1/reviews/999999/decision",
         "json": {"decision": "skip", "version": 1},

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 from popdb.core import embedded, reference
 from popdb.ops import migrate
-from tests.bench import commune_file
+from tests.bench import commune_file, ward_file
 from tests.bench.cpu import tree, tree_cpu_seconds
 from tests.conftest import TEST_HOME, _fresh_database
 from tests.support.dc01 import fake_rows, write_csv
@@ -89,7 +89,9 @@ class TreeMemory(threading.Thread):
 
 def raw_copy_seconds(engine: sa.Engine, path: Path) -> float:
     with path.open(newline="", encoding="utf-8-sig") as f:
-        width = len(next(csv.reader(f)))
+        first = f.readline()
+    delimiter = max(",;\t|", key=first.count)  # the file's own, as the importer finds it
+    width = len(next(csv.reader([first], delimiter=delimiter)))
     columns = ", ".join(f"c{i} text" for i in range(width))
     with engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE bench_raw ({columns})")
@@ -97,7 +99,8 @@ def raw_copy_seconds(engine: sa.Engine, path: Path) -> float:
     try:
         started = time.perf_counter()
         with raw.cursor() as cursor, path.open("rb") as f:
-            cursor.copy_expert("COPY bench_raw FROM STDIN WITH (FORMAT csv, HEADER true)", f)
+            options = f"FORMAT csv, HEADER true, DELIMITER E'{delimiter}'"
+            cursor.copy_expert(f"COPY bench_raw FROM STDIN WITH ({options})", f)
         raw.commit()
         return time.perf_counter() - started
     finally:
@@ -113,10 +116,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="import worker processes (default: cores)")
     parser.add_argument(
         "--layout",
-        choices=("dc01", "commune"),
+        choices=("dc01", "commune", "ward"),
         default="dc01",
         help="dc01: our own form (tests/support/dc01.py); commune: a commune's "
-        "own layout with a mapping profile (tests/bench/commune_file.py)",
+        "own layout with a mapping profile (tests/bench/commune_file.py); ward: another "
+        "tool's export, semicolons, split names, foreign residents (tests/bench/ward_file.py)",
     )
     parser.add_argument("--mapping", type=Path, help="mapping profile for --csv (default: the "
                         "file's .json beside it, if any)")  # fmt: skip
@@ -134,6 +138,10 @@ def main() -> None:
         path = workdir / "commune.csv"
         print(f"generating {args.rows:,} commune-layout rows in {path} …", file=sys.stderr)
         args.mapping = commune_file.write(path, args.rows)
+    elif args.layout == "ward":
+        path = workdir / "ward.csv"
+        print(f"generating {args.rows:,} ward-register rows in {path} …", file=sys.stderr)
+        args.mapping = ward_file.write(path, args.rows)
     else:
         path = workdir / "dc01.csv"
         print(f"generating {args.rows:,} DC01 rows in {path} …", file=sys.stderr)
@@ -211,7 +219,7 @@ def main() -> None:
     print(json.dumps(result, indent=2, ensure_ascii=False))
     if not args.keep:
         path.unlink()
-        if args.layout == "commune":
+        if args.layout in ("commune", "ward"):
             path.with_suffix(".json").unlink()
 
 

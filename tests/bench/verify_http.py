@@ -228,7 +228,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; load average before "
         f"{result['load_before']}. gunicorn {result['workers']} workers × "
-        f"{result['threads']} threads; {result['persons']:,} persons.",
+        f"{result['threads']} threads; {result['persons']:,} persons; lean verify path "
+        f"{'on' if result['lean_verify'] else 'off (POPDB_LEAN_VERIFY=0)'}.",
         "",
         "| run | connections | req/s | p50 ms | p90 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|---|",
@@ -331,6 +332,7 @@ def main() -> None:
         result = {
             "machine": machine(), "load_before": load_before, "persons": args.persons,
             "workers": args.workers, "threads": args.threads, "pgbench_select": pg,
+            "lean_verify": os.environ.get("POPDB_LEAN_VERIFY", "1") not in ("0", "false"),
             "pgbench_verify_sql": pg_verify,
             "healthz": healthz, "flat_out": flat, "paced": paced,
             "verify_to_healthz": round(flat["req_per_s"] / max(healthz["req_per_s"], 1.0), 3),

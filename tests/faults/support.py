@@ -236,3 +236,10 @@ def scalar(url: str, sql: str, **params: Any) -> Any:
 def wait_seconds(seconds: float) -> None:
     """Sleep before injecting a fault at a random moment (never an assertion about time)."""
     time.sleep(seconds)
+
+
+#: The rows of pg_stat_progress_copy that are a COPY of source records: into the batch's load
+#: table (popdb.core.partitions), which other sessions cannot name until it commits.
+INTO_RECORDS = (
+    "pid IN (SELECT pid FROM pg_stat_activity WHERE query LIKE 'COPY source\\_record%')"
+)

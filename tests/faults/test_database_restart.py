@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.support import Served, fault_rng, http, own_home, scalar
+from tests.faults.support import INTO_RECORDS, Served, fault_rng, http, own_home, scalar
 from tests.support.dc01 import fake_rows, write_csv
 from tests.support.processes import popdb_process, popdb_run, wait_for
 
@@ -80,7 +80,7 @@ def test_an_import_cut_by_a_database_crash_leaves_nothing_and_the_retry_loads_ev
     )
     copied = (
         "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
-        "WHERE relid = 'source_record'::regclass"
+        f"WHERE {INTO_RECORDS}"
     )
     wait_for(lambda: scalar(url, copied) >= share * ROWS, f"COPY past {share:.0%}",
              process=process)  # fmt: skip
@@ -113,7 +113,7 @@ def test_an_upload_cut_by_a_database_crash_is_loaded_by_the_import_worker_after_
     status, body = _upload(served, path, headers)
     assert status == 202, body
     batch_id = body["batch_id"]
-    copying = "SELECT count(*) FROM pg_stat_progress_copy WHERE relid = 'source_record'::regclass"
+    copying = f"SELECT count(*) FROM pg_stat_progress_copy WHERE {INTO_RECORDS}"
     wait_for(lambda: scalar(url, copying) > 0, "the import worker to start its COPY")
     served.server.crash()
     served.server.restart()

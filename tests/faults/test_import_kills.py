@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import _drop_database
-from tests.faults.support import fault_points, fault_rng, scalar, wait_seconds
+from tests.faults.support import INTO_RECORDS, fault_points, fault_rng, scalar, wait_seconds
 from tests.support.dc01 import fake_rows, write_csv
 from tests.support.processes import (
     clean_env,
@@ -89,7 +89,7 @@ def _copied(url: str) -> int:
         scalar(
             url,
             "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy "
-            "WHERE relid = 'source_record'::regclass",
+            f"WHERE {INTO_RECORDS}",
         )  # fmt: skip
     )
 

@@ -25,6 +25,7 @@ from importers.validate import RowValidator, repeated_key
 from tests.importers.messy import messy_rows
 from tests.support.dc01 import HEADERS, fake_rows, write_csv
 from tests.support.reference_rows import StagedRow, copy_line
+from tests.support.reference_validate import validate_row
 
 TODAY = dt.date(2026, 11, 23)
 NO_LIMITS = Limits()  # the defaults
@@ -56,7 +57,7 @@ def reference(
         v = validator(bound)
         for number, raw in table.rows:
             key = bound.source_key(raw)
-            result = v.validate(number, bound.map_row(raw), key)
+            result = validate_row(v, number, bound.map_row(raw), key)
             if key is not None:
                 first = first_row_of.setdefault(key, number)
                 if first != number:
@@ -79,7 +80,9 @@ def bulk(
     progress reports."""
     copied: dict[str, tuple[tuple[str, ...], bytes]] = {}
 
-    def capture(connection: Any, table: str, columns: tuple[str, ...], data: Any) -> None:
+    def capture(
+        connection: Any, table: str, columns: tuple[str, ...], data: Any, **options: Any
+    ) -> None:
         pieces = []
         while piece := data.read(1 << 20):
             pieces.append(piece if isinstance(piece, bytes) else piece.encode())
@@ -204,9 +207,10 @@ def test_an_error_after_some_rows_is_the_reference_error(
 # --- reading: blocks of records are the rows ------------------------------------------------
 
 _CELL = st.one_of(
-    st.text(alphabet=string.ascii_letters[:4] + ' ,;"\r\n\t\\\x00éê\u0301 ', max_size=6),
+    st.text(alphabet=string.ascii_letters[:4] + ' ,;"\r\n\t\\\x00éê\u0301\u037e ', max_size=6),
     st.sampled_from(['"e"\u0301', '"a""b"', '"multi\nline"', '"unclosed', 'x"y', "", " ", "\t",
-                     "e\u0301", '"\u0301"', '"q"x', "a\x00", "0123456789abcdef"]),
+                     "e\u0301", '"\u0301"', '"q"x', "a\x00", "0123456789abcdef",
+                     "a\u037eb", "A\u030a\u0323", "\u1100\u1161"]),
 )  # fmt: skip
 
 
@@ -241,7 +245,11 @@ def _rows_read(path: Path, *, blocks: int | None) -> list[Any]:
 @settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@example(lines=[["a", "b"]] * 5 + [["", " "]] * 3 + [["c"]] * 10, ends="\n", size=3)
+@example(lines=[["a", "b"]] * 5 + [["", " "]] * 3 + [["c"]] * 10, ends="\n", size=3, sep=",")
+# A block normalised as one text (decomposed accents) must cut into the same cells; the Greek
+# question mark U+037E becomes ";" in NFC, which would add a cell to a ";" file.
+@example(lines=[["e\u0301", "a\u037eb"], ["x"]], ends="\n", size=2, sep=";")
+@example(lines=[["e\u0301", '"e"\u0301'], ["x"]], ends="\n", size=2, sep=",")
 @given(
     lines=st.lists(
         st.one_of(st.lists(_CELL, min_size=1, max_size=5), st.just(["", " ", ""])),
@@ -250,11 +258,44 @@ def _rows_read(path: Path, *, blocks: int | None) -> list[Any]:
     ),
     ends=st.sampled_from(["\n", "\r\n", "\r"]),
     size=st.integers(1, 9),
+    sep=st.sampled_from([",", ";"]),
 )
 def test_blocks_parse_to_the_rows_that_reading_row_by_row_gives(
-    tmp_path_factory: pytest.TempPathFactory, lines: list[list[str]], ends: str, size: int
+    tmp_path_factory: pytest.TempPathFactory, lines: list[list[str]], ends: str, size: int, sep: str
 ) -> None:
     path = tmp_path_factory.mktemp("csv") / "f.csv"
-    text = "h1,h2,h3" + ends + ends.join(",".join(cells) for cells in lines) + ends
+    text = sep.join(("h1", "h2", "h3")) + ends + ends.join(sep.join(c) for c in lines) + ends
     path.write_text(text, encoding="utf-8", newline="")
     assert _rows_read(path, blocks=size) == _rows_read(path, blocks=None)
+
+
+def test_issues_are_written_as_the_reference_writes_them_when_remembered_or_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`format_chunk` remembers each issue's text; a row's warnings and issue lines are still
+    `issues_json` and `issue_line` of its issues, for issues seen again, new, or after the
+    memory started afresh, with values that COPY and JSON must escape."""
+    from importers.loader import format_chunk, issues_json
+    from importers.validate import BulkResult, Issue
+
+    monkeypatch.setattr(loader, "ISSUE_TEXTS_SIZE", 2)
+    odd = Issue("phone", "SĐT", 'a\t"b"\\\nc ý', "unusual_phone", "Kept\tas\nwritten ✓")
+    plain = Issue("dob", None, None, "placeholder_jan_1", "1 January …", "warning")
+    error = Issue("full_name", "Họ tên", None, "no_name", "No name.", "error")
+    issues = {0: [odd, plain], 1: [plain], 3: [error, odd, plain, odd]}
+    for _ in range(3):  # the second and third time from memory (or from a fresh one)
+        got = format_chunk(
+            7, [2, 3, 4, 5], ["k\t1", None, "k3", "k\\4"], ["[]"] * 4,
+            BulkResult(["\\N"] * 4, issues, [3]),
+        )  # fmt: skip
+        lines = got.data.decode().split("\n")
+        for i, found in issues.items():
+            fields = lines[i].split("\t")
+            assert fields[ROW_COLUMNS.index("warnings")] == issues_json(found).replace("\\", "\\\\")
+        want = [
+            (i, "".join(issue_line(7, n, k, x) for x in issues[i]))
+            for i, (n, k) in enumerate(zip([2, 3, 4, 5], ["k\t1", None, "k3", "k\\4"], strict=True))
+            if i in issues
+        ]  # fmt: skip
+        assert got.issue_rows == want
+        assert got.warnings == 6

@@ -175,7 +175,7 @@ def test_an_unknown_top_level_key_is_named_with_the_allowed_ones() -> None:
     message = _error({"fields": {"full_name": "n"}, "sourcekey": "id"})
     assert '"sourcekey"' in message
     assert '(did you mean "source_key"?)' in message
-    assert '"fields", "name_order", "source_key"' in message
+    assert '"fields", "household_id", "name_order", "source_key"' in message
 
 
 def test_an_unknown_field_lists_the_valid_ones_and_suggests_the_closest() -> None:

@@ -16,8 +16,9 @@ import openpyxl
 import pytest
 
 from importers.limits import Limits
-from importers.readers import Table, column_letter, open_table
+from importers.readers import open_table
 from importers.rejections import CODES, FileRejected
+from importers.table import Table, column_letter
 
 NAME = "Nguyễn Thị Hường"
 PLACE = "Đà Nẵng"

@@ -63,6 +63,8 @@ def test_mostly_distinct_fields_stop_being_remembered(
     for name in ("sex", "ethnicity", "religion"):
         i, memo = memos[name]
         assert bulk_validator._storing[i] and 0 < len(memo) < 20
+    i, memo = memos["dob"]  # mostly new at first too, but from a small domain: kept
+    assert bulk_validator._storing[i] and len(memo) > 200
     i, memo = memos["personal_id_number"]  # the 9-digit CMND numbers in that column
     assert bulk_validator._storing[i] is False
     assert all(not v for v in memo)  # only the empty cell, which every row may repeat

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importers.fields import FieldValue
-from importers.validate import RECORD_COLUMNS, RowResult, RowValidator
+from importers.validate import RECORD_COLUMNS, RowValidator
 from popdb.core.models.citizen import CANONICAL_FIELDS
+from tests.support.reference_validate import RowResult, validate_row
 
 COLLECTED = dt.date(2026, 3, 1)
 TODAY = dt.date(2026, 11, 23)
@@ -32,7 +33,7 @@ def validator(**kw: Any) -> RowValidator:
 
 def row(v: RowValidator | None = None, **fields: str | None) -> RowResult:
     mapped = {k: FieldValue(val, (k.upper(),)) for k, val in fields.items()}
-    return (v or validator()).validate(7, mapped, "K-7")
+    return validate_row(v or validator(), 7, mapped, "K-7")
 
 
 def codes_of(result: RowResult) -> set[str]:
@@ -114,7 +115,7 @@ def test_a_profile_date_format_is_used() -> None:
         "full_name": FieldValue("A B", ("name",)),
         "dob": FieldValue("19900102", ("date_of_birth",), "%Y%m%d"),
     }
-    rec = validator().validate(2, mapped, None).record
+    rec = validate_row(validator(), 2, mapped, None).record
     assert (rec["dob_year"], rec["dob_month"], rec["dob_day"]) == (1990, 1, 2)
 
 

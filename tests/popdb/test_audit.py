@@ -58,7 +58,7 @@ def test_the_hash_is_recomputed_from_the_stored_row(session: Session) -> None:
     session.expire_all()
     row = (
         session.execute(
-            sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED]).where(
+            sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED_V2]).where(
                 AuditEvent.id == event.id
             )
         )
@@ -166,8 +166,9 @@ def test_an_inserted_row_is_named(session: Session) -> None:
     # a forged event slipped in between two real ones, with a plausible hash of its own
     forged_id = events[1].id
     _tamper(session, f"UPDATE audit_event SET id = id + 1000 WHERE id > {events[0].id}")
-    row = {c: getattr(events[0], c) for c in audit.HASHED}
+    row = {c: getattr(events[0], c) for c in audit.HASHED_V2}
     row.update(id=forged_id, action="identity.lookup", prev_hash=events[0].hash)
+    # even with the key (the worst case), the next row's link gives the forgery away
     session.execute(
         sa.insert(AuditEvent).values(**row, hash=audit.compute_hash(row))
     )  # plain INSERT: the triggers allow appends
@@ -186,14 +187,29 @@ def test_reordered_rows_are_named(session: Session) -> None:
 
 
 def test_the_database_hashes_the_bytes_python_would(session: Session) -> None:
-    """audit_append fills markers into Python's canonical JSON: escapes and non-ASCII text,
-    and values that look like markers, must hash alike on both sides."""
+    """What the database stores hashes as Python hashed it: escapes and non-ASCII text, and
+    values that once were markers (audit_append, migration 0005), survive the round trip."""
     detail = {"quote": 'a"b\\c\nd', "vi": "Nguyễn Thị Hòa", "emoji": "🙂\u2028",
               "marker": "@@id-0@@", "nested": {"k": [1, None, True]}}  # fmt: skip
     event = audit.record(session, actor=audit.Actor(None, "Ông \"Tư\"", "operator"),
                          action="x", purpose="@@prev-@@", detail=detail)  # fmt: skip
     row = session.execute(
-        sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED]).where(AuditEvent.id == event.id)
+        sa.select(*[getattr(AuditEvent, c) for c in audit.HASHED_V2])
+        .where(AuditEvent.id == event.id)
     ).mappings().one()  # fmt: skip
     assert audit.compute_hash(row) == event.hash
     assert audit.verify(session.connection()).ok
+
+
+def test_one_append_many_takes_entries_of_several_actors(session: Session) -> None:
+    """A group commit: many clients' events in one list, each with its own actor."""
+    bob = audit.Actor(8, "Ngân hàng X", "agency")
+    appended = audit.append_many(session, entries=[
+        audit.Entry("identity.verify", actor=ALICE), audit.Entry("identity.lookup", actor=bob),
+    ])  # fmt: skip
+    assert [a.prev_hash for a in appended[1:]] == [appended[0].hash]
+    names = [session.get_one(AuditEvent, a.id).actor_name for a in appended]
+    assert names == [ALICE.name, bob.name]
+    assert audit.verify(session.connection()).ok
+    with pytest.raises(audit.InvalidInput, match="actor"):
+        audit.append_many(session, entries=[audit.Entry("x")])

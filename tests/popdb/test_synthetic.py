@@ -17,7 +17,7 @@ from importers.dc01 import DC01_COLUMNS
 from importers.mapping import parse_profile
 from importers.readers import open_table
 from importers.recognise import resolve_profile
-from importers.validate import RowResult, RowValidator
+from importers.validate import RowValidator
 from popdb import synthetic
 from popdb.core import admin_units
 from popdb.core.dates import parse_date
@@ -43,6 +43,7 @@ from popdb.synthetic.names import _names as synthetic_names
 from popdb.synthetic.variants import _ascii as ascii_fold
 from popdb.synthetic.variants import _new_style as new_style
 from popdb.synthetic.variants import vn_typo
+from tests.support.reference_validate import RowResult, validate_row
 
 PERSONS = 3000
 TODAY = dt.date(2026, 11, 23)
@@ -103,7 +104,7 @@ def validate(reference: Reference, record: SyntheticRecord, n: int) -> RowResult
     bound = DC01_BOUND
     validator = reference.validator(record.collected_on, record.vintage)
     raw: dict[str, str | None] = dict(record.row)
-    return validator.validate(n, bound.map_row(raw), bound.source_key(raw))
+    return validate_row(validator, n, bound.map_row(raw), bound.source_key(raw))
 
 
 # --- shape and determinism ------------------------------------------------------------------
@@ -384,7 +385,7 @@ def test_demo_files_are_one_importable_batch_per_commune_and_date(tmp_path, refe
             rows = list(table.rows)
             assert len(rows) == f.rows
             for n, raw in rows:
-                result = validator.validate(n, bound.map_row(raw), bound.source_key(raw))
+                result = validate_row(validator, n, bound.map_row(raw), bound.source_key(raw))
                 assert not result.rejected
                 codes = {i.code for i in result.issues}
                 assert "unknown_commune" not in codes or raw[H["permanent_commune_code"]] == ""
@@ -408,7 +409,7 @@ def test_foreign_rows_map_through_the_profile_and_are_accepted() -> None:
     issues: Counter[str] = Counter()
     for n, row in enumerate(rows, 2):
         raw: dict[str, str | None] = dict(row)
-        result = validator.validate(n, bound.map_row(raw), bound.source_key(raw))
+        result = validate_row(validator, n, bound.map_row(raw), bound.source_key(raw))
         assert not result.rejected
         issues.update(i.code for i in result.issues)
         if row["date_of_birth"] and not result.issues:

@@ -515,3 +515,30 @@ def test_joining_the_split_parts_gives_back_the_cleaned_name(text: str) -> None:
         else:  # join_name writes Vietnamese order; pass the parts back in written order
             rejoined = join_name(parts.given, parts.middle, parts.family)
         assert rejoined == clean(text)
+
+
+def _clean_the_long_way(s: str) -> str | None:
+    """What `clean` does when its one-regex check does not vouch for the text."""
+    from popdb.core.text import _CLEAN_TABLE, _visible
+
+    s = unicodedata.normalize("NFC", s).translate(_CLEAN_TABLE)
+    s = "".join(ch for ch in s if _visible(ch))
+    return " ".join(unicodedata.normalize("NFC", s).split()) or None
+
+
+@given(st.text(alphabet="aé@._-+,/ \u00a0'’\u200b\u0301Ð", max_size=12))
+@example("nguyen.an@gmail.com")
+@example("mỹ.3342@yahoo.com.vn")
+def test_text_that_clean_vouches_for_at_once_is_what_the_long_way_gives(text: str) -> None:
+    from popdb.core.text import _PLAIN
+
+    assert clean(text) == _clean_the_long_way(text)
+    if _PLAIN.fullmatch(text) and unicodedata.is_normalized("NFC", text):
+        assert _clean_the_long_way(text) == text
+
+
+def test_an_email_address_is_plain_text_to_clean() -> None:
+    """E-mail addresses took the long way on every row (a file with an e-mail column)."""
+    from popdb.core.text import _PLAIN
+
+    assert _PLAIN.fullmatch("nguyen.van-an_1@gmail.com.vn")

@@ -12,11 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from popdb.core import db, reference, replicas
+from popdb.core import db, replicas
 from popdb.core.settings import Settings
 from popdb.identity.clients import create_client
-from popdb.ops import migrate
 from popdb.ops import replicas as ops
+from popdb.ops.bootstrap import prepare_database
 from tests.faults.support import own_home
 from tests.support.persons import add_person
 
@@ -63,10 +63,9 @@ def cluster(*names: str, synchronous: bool = False) -> Iterator[Cluster]:
     """A migrated primary with an agency client, and replicas `names` started."""
     with own_home() as home:
         settings = Settings(database_url=None, home=home, replica_check_s=0.0)
-        primary = db.get_engine(settings)
-        migrate.upgrade(primary)
+        # migrated as the owner, used as the service role (as `popdb serve` does)
+        primary = prepare_database(settings)
         with db.session_scope(primary) as session:
-            reference.load_reference_data(session)
             issued = create_client(
                 session, name="replica test agency", role="agency", commune_code=None,
                 policy={"legal_basis": "a", "operations": ["verify", "verify_batch", "lookup"],

@@ -9,7 +9,7 @@ import threading
 
 import sqlalchemy as sa
 
-from popdb.core import audit, db, embedded
+from popdb.core import audit, db, embedded, partitions
 from popdb.core.models import ImportBatch, SourceRecord
 from popdb.ops import replicas as ops
 from tests.replicas.support import cluster
@@ -23,6 +23,7 @@ def _write_one(engine: sa.Engine, i: int) -> tuple[int, int]:
                             size_bytes=1, collected_on=dt.date(2026, 1, 1))  # fmt: skip
         session.add(batch)
         session.flush()
+        partitions.ensure_batch(session.connection(), batch.id)  # records outside an import
         record = SourceRecord(batch_id=batch.id, row_number=1, raw=[f"row {i}"])
         session.add(record)
         session.flush()

@@ -13,6 +13,7 @@ import itertools
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from popdb.core import partitions
 from popdb.core.models import ImportBatch, Person, PersonEvent, SourceRecord
 from popdb.identity.answers import check, province_of
 from popdb.registry.clusters import refresh_golden
@@ -28,6 +29,7 @@ def _batch(session: Session, commune: str, on: dt.date) -> ImportBatch:
                         size_bytes=1, collected_on=on, status="matched")  # fmt: skip
     session.add(batch)
     session.flush()
+    partitions.ensure_batch(session.connection(), batch.id)  # records outside an import
     return batch
 
 

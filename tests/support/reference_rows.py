@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from importers.copytext import copy_text
 from importers.loader import issues_json, raw_json
-from importers.readers import RawRow
-from importers.validate import RECORD_COLUMNS, RowResult
+from importers.table import RawRow
+from importers.validate import RECORD_COLUMNS
+from tests.support.reference_validate import RowResult
 
 
 @dataclass

@@ -45,6 +45,11 @@ class ImportBatch(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     #: held at `loaded` for a match preview: no matching run takes its records until released
+    #: (the upload asked for it, its commune's setting or POPDB_MATCH_PREVIEW said so)
+    match_hold: Mapped[bool] = mapped_column(server_default=sa.false())
+    match_released_at: Mapped[dt.datetime | None]
+    match_released_by: Mapped[str | None] = mapped_column(sa.Text)
+    match_release_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ImportIssue(Base):
@@ -62,3 +67,19 @@ class ImportIssue(Base):
     value: Mapped[str | None] = mapped_column(sa.Text)
     problem: Mapped[str] = mapped_column(sa.Text)
     severity: Mapped[str] = mapped_column(SEVERITY)
+
+
+class CommuneSetting(Base):
+    """Per commune: whether its batches wait at `loaded` for a match preview. Set by an
+    administrator with a reason (each change is also an audit event)."""
+
+    __tablename__ = "commune_setting"
+    __table_args__ = (
+        sa.CheckConstraint("commune_code ~ '^[0-9]{5}$'", name="commune_code_format"),
+    )
+
+    commune_code: Mapped[str] = mapped_column(sa.String(5), primary_key=True)
+    match_preview: Mapped[bool] = mapped_column(server_default=sa.false())
+    set_by: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    set_at: Mapped[dt.datetime] = mapped_column(server_default=sa.func.now())

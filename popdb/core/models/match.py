@@ -34,14 +34,24 @@ class MatchCandidate(Base):
 
     __tablename__ = "match_candidate"
     __table_args__ = (
-        sa.UniqueConstraint("left_record_id", "right_record_id"),
+        sa.PrimaryKeyConstraint("id", "batch_id"),
+        # a record is in one batch, so (left, right) alone is unique too
+        sa.UniqueConstraint("left_record_id", "right_record_id", "batch_id",
+                            name="uq_match_candidate_left_record_id_right_record_id"),
         sa.CheckConstraint("left_record_id < right_record_id", name="ordered_pair"),
         sa.CheckConstraint("probability BETWEEN 0 AND 1", name="probability_range"),
+        # LIST partitions by the right record's batch, like source_record (migration 0014)
+        {"postgresql_partition_by": "LIST (batch_id)"},
     )
+    __mapper_args__ = {"primary_key": ["id"]}
 
-    id: Mapped[bigint_pk]
-    left_record_id: Mapped[int] = mapped_column(sa.ForeignKey("source_record.id"))
-    right_record_id: Mapped[int] = mapped_column(sa.ForeignKey("source_record.id"), index=True)
+    id: Mapped[int] = mapped_column(sa.BigInteger, autoincrement=True)
+    # No foreign keys to source_record.id: it is partitioned by batch (its key is (id,
+    # batch_id)) and an archived batch is detached; the load path keeps the ids valid.
+    left_record_id: Mapped[int] = mapped_column(sa.BigInteger)
+    right_record_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    #: The batch of the right (newer) record: the batch whose matching found the pair.
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"))
     model_id: Mapped[int] = mapped_column(sa.ForeignKey("match_model.id"))
     blocking_rule: Mapped[str | None] = mapped_column(sa.Text)
     gammas: Mapped[dict[str, Any]]
@@ -78,9 +88,8 @@ class MatchKey(Base):
 
     __tablename__ = "match_key"
 
-    record_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("source_record.id", ondelete="CASCADE"), primary_key=True
-    )
+    #: A source record's id; no foreign key since source_record is partitioned (0014).
+    record_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     family: Mapped[str | None] = mapped_column(sa.Text)
     middle: Mapped[str | None] = mapped_column(sa.Text)
     given: Mapped[str | None] = mapped_column(sa.Text)

@@ -16,7 +16,7 @@ PIN_STATE = pg_enum("pin_state", "kept", "generated", "pending")
 EVENT_KIND = pg_enum(
     "person_event_kind",
     "created", "linked", "merged", "unmerged", "field_changed", "status_changed", "pin_assigned",
-    "correction",
+    "correction", "household",
 )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from popdb.core.models.base import Base, bigint_pk, created_at, pg_enum
+from popdb.core.models.base import Base, created_at, pg_enum
 from popdb.core.models.citizen import CitizenFields, citizen_checks
 
 RECORD_STATUS = pg_enum("record_status", "accepted", "rejected")
@@ -32,18 +32,25 @@ class SourceRecord(CitizenFields, Base):
 
     __tablename__ = "source_record"
     __table_args__ = (
+        sa.PrimaryKeyConstraint("id", "batch_id"),
         sa.UniqueConstraint("batch_id", "row_number"),
         *citizen_checks(),
+        # LIST partitions, one per batch (migration 0014, popdb.core.partitions)
+        {"postgresql_partition_by": "LIST (batch_id)"},
     )
+    #: ids are unique on their own (one sequence); the table's key adds the partition key
+    __mapper_args__ = {"primary_key": ["id"]}
 
-    id: Mapped[bigint_pk]
+    id: Mapped[int] = mapped_column(sa.BigInteger, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(sa.ForeignKey("import_batch.id"))
     row_number: Mapped[int]
     source_key: Mapped[str | None] = mapped_column(sa.Text, index=True)
     raw: Mapped[list[Any]]
     status: Mapped[str] = mapped_column(RECORD_STATUS, server_default="accepted")
     warnings: Mapped[list[Any]] = mapped_column(server_default=sa.text("'[]'::jsonb"))
-    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
+    #: No foreign key (migration 0014): attaching a batch would lock `person` against its
+    #: writers; persons are never deleted and only the registry's linking sets it.
+    person_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
     matched: Mapped[bool] = mapped_column(server_default=sa.false())
     created_at: Mapped[created_at]
 

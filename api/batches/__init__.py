@@ -1,0 +1,1 @@
+"""Match preview: held batches, their dry-run preview and release; communes' settings."""

@@ -1,0 +1,153 @@
+"""Group commit of audit appends: one writer thread per process, one transaction per group.
+
+A verify's answer may leave only once its audit row is durable. Committing each row on its
+own costs a chain lock, four statements and an fsync per answer, and the chain lock is held
+through that fsync, so appends queue behind each other's disk writes. Here the requests of a
+process hand their entries to one writer thread, which takes what is waiting (up to
+`max_batch` entries; after the first it waits at most `max_wait_s` for more, and only while
+a request has announced an entry that is not queued yet), appends them with
+`audit.append_many` (one lock, one read of the head, one INSERT) and commits once: one fsync
+for the group. Each request then gets its own row's `Appended`, or, when the group's
+transaction failed, `AuditUnavailable`, and must not answer (the API says 503).
+
+The writer commits with the connection's ordinary `synchronous_commit` (on): a row is only
+reported once PostgreSQL has flushed it to the WAL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from popdb.core import audit
+
+log = logging.getLogger(__name__)
+
+
+class AuditUnavailable(Exception):
+    """The group holding this entry was not committed: the answer must not be sent."""
+
+
+@dataclass
+class _Ticket:
+    actor: audit.Actor
+    entry: audit.Entry
+    done: threading.Event = field(default_factory=threading.Event)
+    appended: audit.Appended | None = None
+    failed: BaseException | None = None
+
+
+class GroupWriter:
+    """Appends audit entries for many threads, committing them in groups."""
+
+    def __init__(self, engine: sa.Engine, *, max_batch: int = 64, max_wait_s: float = 0.001):
+        self.engine = engine
+        self.max_batch = max(1, max_batch)
+        self.max_wait_s = max(0.0, max_wait_s)
+        self._queue: queue.SimpleQueue[_Ticket] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._coming = 0  # requests that announced an entry they have not queued yet
+        self._coming_lock = threading.Lock()
+        #: groups committed and entries in them, for the benchmark and tests
+        self.groups = 0
+        self.entries = 0
+
+    def announce(self) -> None:
+        """A request will append soon: the writer may wait for it (`max_wait_s`) before
+        committing what it holds. Pair with `append(announced=True)` or `withdraw()`."""
+        with self._coming_lock:
+            self._coming += 1
+
+    def withdraw(self) -> None:
+        """An announced request will not append after all."""
+        with self._coming_lock:
+            self._coming = max(0, self._coming - 1)
+
+    def append(
+        self,
+        actor: audit.Actor,
+        entry: audit.Entry,
+        timeout_s: float = 30.0,
+        *,
+        announced: bool = False,
+    ) -> audit.Appended:
+        """Block until `entry` is committed in the chain; `AuditUnavailable` if it was not."""
+        ticket = _Ticket(actor, entry)
+        self._ensure_thread()
+        self._queue.put(ticket)
+        if announced:
+            self.withdraw()
+        if not ticket.done.wait(timeout_s):
+            # the group may still commit later: the row would then exist without its answer,
+            # which is safe (an audited read that was not answered), never the other way round
+            raise AuditUnavailable("the audit writer did not answer in time")
+        if ticket.failed is not None or ticket.appended is None:
+            raise AuditUnavailable("the audit append failed") from ticket.failed
+        return ticket.appended
+
+    def _ensure_thread(self) -> None:
+        """Start the thread in this process (after a fork, the parent's thread is not here)."""
+        if self._thread is not None and self._pid == os.getpid() and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                if self._pid != os.getpid():
+                    self._queue = queue.SimpleQueue()
+                    self.engine.dispose(close=False)  # never share the parent's sockets
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="audit-writer",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+
+    def _take(self) -> list[_Ticket]:
+        group = [self._queue.get()]
+        deadline = time.monotonic() + self.max_wait_s
+        while len(group) < self.max_batch:
+            try:
+                group.append(self._queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if left <= 0 or self._coming <= 0:
+                break
+            try:
+                group.append(self._queue.get(timeout=left))
+            except queue.Empty:
+                break
+        return group
+
+    def _run(self) -> None:
+        while True:
+            group = self._take()
+            try:
+                appended = self.write(group)
+            except Exception as exc:  # noqa: BLE001 (every failure: no answer, a 503)
+                log.warning("audit group of %d not committed: %s", len(group),
+                            type(exc).__name__)  # fmt: skip
+                for ticket in group:
+                    ticket.failed = exc
+                    ticket.done.set()
+                continue
+            for ticket, row in zip(group, appended, strict=True):
+                ticket.appended = row
+                ticket.done.set()
+
+    def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
+        with self.engine.begin() as conn:
+            appended = audit.append_many(
+                conn, entries=[dataclasses.replace(t.entry, actor=t.actor) for t in group]
+            )
+        self.groups += 1
+        self.entries += len(group)
+        return appended
