@@ -146,13 +146,14 @@ def _chain(conn: sa.Connection, times: list[dt.datetime]) -> None:
             "id": event_id, "occurred_at": at, "actor_id": None, "actor_name": "cli",
             "role": "operator", "action": "test", "subject_type": None, "subject_id": None,
             "purpose": None, "legal_basis": None, "fields": [], "request_id": None,
-            "detail": {}, "prev_hash": prev,
+            "detail": {}, "prev_hash": prev, "hash_version": audit.KEYED,
+            "key_id": audit.keyring().active_id,
         }  # fmt: skip
-        row["hash"] = prev = audit.compute_hash(row)
+        row["hash"] = prev = audit.compute_hash(row, audit.keyring())
         conn.execute(sa.text(
             "INSERT INTO audit_event (id, occurred_at, actor_name, role, action, prev_hash, "
-            "hash) VALUES (:id, :occurred_at, :actor_name, :role, :action, :prev_hash, :hash)"),
-            row)  # fmt: skip
+            "hash_version, key_id, hash) VALUES (:id, :occurred_at, :actor_name, :role, "
+            ":action, :prev_hash, :hash_version, :key_id, :hash)"), row)  # fmt: skip
 
 
 def test_audit_years_are_archived_and_the_chain_verifies_from_the_cut(
