@@ -1,5 +1,5 @@
 """Migration 0014 on a populated database: partitioned with every row, the audit chain still
-verifying, and back to the exact plain schema of 0010 with every row again."""
+verifying, and back to the exact plain schema before it with every row again."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from popdb.core import audit
 from popdb.ops import migrate
 
-BEFORE = "0010"
+BEFORE = "0013"  # the revision before 0014
 TABLES = ("source_record", "match_candidate", "audit_event", "match_key")
 
 
@@ -72,7 +72,7 @@ def _populate(conn: sa.Connection) -> None:
         "match_weight, probability, decision, review_status) "
         "SELECT a.id, a.id + 1, (SELECT id FROM match_model), '{}', 1.5, 0.7, 'review', "
         "'pending' FROM source_record a WHERE a.id % 7 = 0 AND a.id < 300")
-    prev = audit.GENESIS
+    prev, keys = audit.GENESIS, audit.keyring()
     start = dt.datetime(2024, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
     for i in range(1, 41):  # across 2024, 2025 and 2026, one chain
         row: dict[str, Any] = {
@@ -80,20 +80,21 @@ def _populate(conn: sa.Connection) -> None:
             "actor_id": None, "actor_name": "cli", "role": "operator", "action": f"act-{i}",
             "subject_type": "person", "subject_id": str(i), "purpose": None,
             "legal_basis": None, "fields": [], "request_id": None, "detail": {"n": i},
-            "prev_hash": prev,
+            "prev_hash": prev, "hash_version": audit.KEYED, "key_id": keys.active_id,
         }  # fmt: skip
-        row["hash"] = prev = audit.compute_hash(row)
+        row["hash"] = prev = audit.compute_hash(row, keys)
         run("INSERT INTO audit_event (id, occurred_at, actor_id, actor_name, role, action, "
             "subject_type, subject_id, purpose, legal_basis, fields, request_id, detail, "
-            "prev_hash, hash) VALUES (:id, :occurred_at, :actor_id, :actor_name, :role, "
-            ":action, :subject_type, :subject_id, :purpose, :legal_basis, CAST(:f AS jsonb), "
-            ":request_id, CAST(:d AS jsonb), :prev_hash, :hash)",
+            "prev_hash, hash_version, key_id, hash) VALUES (:id, :occurred_at, :actor_id, "
+            ":actor_name, :role, :action, :subject_type, :subject_id, :purpose, :legal_basis, "
+            "CAST(:f AS jsonb), :request_id, CAST(:d AS jsonb), :prev_hash, :hash_version, "
+            ":key_id, :hash)",
             **row, f="[]", d=json.dumps(row["detail"]))  # fmt: skip
     run("SELECT setval('audit_event_id_seq', 40)")
 
 
 @pytest.fixture
-def engine_at_0010(scratch_database_url: str) -> Any:
+def engine_before(scratch_database_url: str) -> Any:
     engine = sa.create_engine(scratch_database_url)
     migrate.upgrade(engine, BEFORE)
     yield engine
@@ -101,8 +102,8 @@ def engine_at_0010(scratch_database_url: str) -> Any:
     engine.dispose()
 
 
-def test_populated_database_partitions_and_comes_back_exactly(engine_at_0010: Any) -> None:
-    engine = engine_at_0010
+def test_populated_database_partitions_and_comes_back_exactly(engine_before: Any) -> None:
+    engine = engine_before
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE ROLE popdb_test_reader_0014"))
         conn.execute(sa.text("GRANT SELECT ON audit_event, source_record TO "

@@ -24,8 +24,9 @@ import sqlalchemy as sa
 
 #: Tables the service may only append to and read.
 APPEND_ONLY = ("audit_event",)
-#: Tables the service may only read.
-READ_ONLY = ("alembic_version",)
+#: Tables the service may only read: the migration's mark, and the record of what was
+#: archived, which `popdb audit verify` trusts for the cut (migration 0014).
+READ_ONLY = ("alembic_version", "archived_partition")
 
 
 def _check(role: str) -> str:

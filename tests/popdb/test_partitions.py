@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from popdb.core import audit, partitions
 from popdb.core.errors import InvalidInput
 from popdb.ops import migrate
+from tests.conftest import as_service
 from tests.importers.test_pipeline import import_file
 from tests.popdb.test_cli import _env, popdb
 from tests.support.dc01 import fake_rows, write_csv
@@ -55,6 +56,39 @@ def test_a_loaded_batch_is_an_attached_partition_with_the_parents_indexes_and_ke
     with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
         session.execute(sa.text(f"INSERT INTO source_record_b{batch} (batch_id, row_number, raw) "
                                 f"VALUES ({batch + 1000}, 1, '[]')"))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "statement, refusal",
+    [
+        ("SELECT batch_partition('drop', 'source_record', {batch})", "holds rows"),
+        ("SELECT batch_partition('create', 'person', {batch})", "not a batch partition"),
+        ("SELECT batch_partition('attach', 'audit_event', {batch})", "not a batch partition"),
+        ("ALTER TABLE source_record DETACH PARTITION source_record_b{batch}", "must be owner"),
+        ("DROP TABLE source_record_b{batch}", "must be owner"),
+        ("DELETE FROM source_record_b{batch}", None),  # allowed, as on source_record itself
+        ("DELETE FROM audit_event_y{year}", "permission denied"),
+        ("TRUNCATE audit_event_default", "permission denied"),
+        ("UPDATE audit_event_y2021 SET purpose = 'x'", "permission denied"),
+        ("INSERT INTO archived_partition (name, parent, rows) VALUES ('x', 'audit_event', 0)",
+         "permission denied"),
+    ],
+)
+def test_the_service_role_loads_a_batch_but_cannot_reshape_the_partitions(
+    session: Session, scope: Any, tmp_path: Path, statement: str, refusal: str | None
+) -> None:
+    conn = session.connection()
+    partitions.ensure_audit_years(conn, since=2021)  # as the owner, like `popdb audit partitions`
+    as_service(conn)
+    summary = import_file(session, scope, write_csv(tmp_path / "a.csv", fake_rows(5)))
+    assert summary["status"] in {"loaded", "matched"}, summary
+    sql = statement.format(batch=summary["batch_id"], year=dt.datetime.now(dt.UTC).year)
+    if refusal is None:
+        with session.begin_nested():
+            session.execute(sa.text(sql))
+        return
+    with pytest.raises(sa.exc.DBAPIError, match=refusal), session.begin_nested():
+        session.execute(sa.text(sql))
 
 
 def test_a_province_is_archived_and_attached_back_by_the_cli(
@@ -112,13 +146,14 @@ def _chain(conn: sa.Connection, times: list[dt.datetime]) -> None:
             "id": event_id, "occurred_at": at, "actor_id": None, "actor_name": "cli",
             "role": "operator", "action": "test", "subject_type": None, "subject_id": None,
             "purpose": None, "legal_basis": None, "fields": [], "request_id": None,
-            "detail": {}, "prev_hash": prev,
+            "detail": {}, "prev_hash": prev, "hash_version": audit.KEYED,
+            "key_id": audit.keyring().active_id,
         }  # fmt: skip
-        row["hash"] = prev = audit.compute_hash(row)
+        row["hash"] = prev = audit.compute_hash(row, audit.keyring())
         conn.execute(sa.text(
             "INSERT INTO audit_event (id, occurred_at, actor_name, role, action, prev_hash, "
-            "hash) VALUES (:id, :occurred_at, :actor_name, :role, :action, :prev_hash, :hash)"),
-            row)  # fmt: skip
+            "hash_version, key_id, hash) VALUES (:id, :occurred_at, :actor_name, :role, "
+            ":action, :prev_hash, :hash_version, :key_id, :hash)"), row)  # fmt: skip
 
 
 def test_audit_years_are_archived_and_the_chain_verifies_from_the_cut(
