@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from popdb.core import embedded, replicas
+from popdb.core import db, embedded, replicas
 from popdb.core.errors import ConfigError, DatabaseUnavailable
 from popdb.core.settings import Settings
 
@@ -159,6 +159,7 @@ def start(settings: Settings, name: str = "r1", *, synchronous: bool = False) ->
     _embedded_only(settings)
     pgdata = pgdata_of(settings, name)
     primary_url = embedded.ensure_running(settings.pgdata)
+    db.database_url(settings)  # the service role, which reads the replica, exists to be copied
     if not (pgdata / "PG_VERSION").exists():
         if pgdata.exists():
             shutil.rmtree(pgdata)  # a copy that failed half-way

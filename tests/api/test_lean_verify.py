@@ -197,7 +197,7 @@ def test_a_failed_audit_write_is_a_503_and_nothing_is_answered(
 ) -> None:
     _, agency = make_client("agency", legal_basis="a", operations=["verify"])
 
-    def broken(conn, entries):
+    def broken(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT INTO audit_event", {}, Exception("disk gone"))
 
     monkeypatch.setattr(audit, "append_many", broken)
