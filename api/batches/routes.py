@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
 from flask.typing import ResponseReturnValue
 
-from api.auth import allow, current_client
+from api.auth import allow, as_client, current_client
 from api.batches.schemas import (
     CommuneSettingChangeSchema,
     CommuneSettingListSchema,
@@ -25,9 +24,8 @@ from api.batches.schemas import (
     ReleaseSchema,
 )
 from api.db import get_session
-from api.openapi import Blueprint
+from api.openapi import BEARER, Blueprint
 from importers.batches import get_batch
-from popdb.core import audit
 from popdb.core.errors import Forbidden, InvalidInput
 from popdb.registry import preview
 
@@ -40,7 +38,6 @@ communes = Blueprint(
     "communes", __name__, url_prefix="/api/v1/communes",
     description="Per-commune settings: hold the commune's uploads for a match preview",
 )  # fmt: skip
-_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _own_commune(batch_commune: str) -> None:
@@ -53,7 +50,7 @@ def _own_commune(batch_commune: str) -> None:
 
 @blp.route("/held", methods=["GET"])
 @blp.response(200, HeldListSchema)
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police", "admin")
 def held() -> ResponseReturnValue:
     """Batches waiting for a match preview, oldest first; a police client sees its own
@@ -68,7 +65,7 @@ def held() -> ResponseReturnValue:
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(404, description="No such batch")
 @blp.alt_response(409, description="The batch is not held, or has not finished loading")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("police", "admin")
 def batch_preview(args: dict[str, Any], batch_id: int) -> ResponseReturnValue:
     """What matching would make of a held batch: how many records would join existing
@@ -78,10 +75,7 @@ def batch_preview(args: dict[str, Any], batch_id: int) -> ResponseReturnValue:
     _own_commune(get_batch(session, batch_id).commune_code)
     client = current_client()
     examples = args["examples"] if client.role == "admin" else 0
-    outcome = preview.preview(session, batch_id, actor=audit.Actor.of(client),
-                              examples=examples, request_id=g.request_id)  # fmt: skip
-    session.commit()
-    return outcome.as_dict()
+    return as_client(preview.preview, batch_id, examples=examples).as_dict()
 
 
 @blp.route("/<int:batch_id>/release", methods=["POST"])
@@ -89,15 +83,12 @@ def batch_preview(args: dict[str, Any], batch_id: int) -> ResponseReturnValue:
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(404, description="No such batch")
 @blp.alt_response(409, description="The batch is not held (already released), or still loading")
-@blp.doc(security=_SECURITY)
+@blp.doc(security=BEARER)
 @allow("admin")
 def release(body: dict[str, Any], batch_id: int) -> ResponseReturnValue:
     """Release a held batch: its records are matched into persons now, in this request (a
     failure leaves it held), and the batch becomes `matched`. Who and why are kept."""
-    session = get_session()
-    outcome = preview.release(session, batch_id, actor=audit.Actor.of(current_client()),
-                              reason=body["reason"], request_id=g.request_id)  # fmt: skip
-    session.commit()
+    outcome = as_client(preview.release, batch_id, reason=body["reason"])
     return outcome.as_dict()
 
 
@@ -110,7 +101,7 @@ def _code(commune_code: str) -> str:
 
 @communes.route("/settings", methods=["GET"])
 @communes.response(200, CommuneSettingListSchema)
-@communes.doc(security=_SECURITY)
+@communes.doc(security=BEARER)
 @allow("admin")
 def settings_list() -> ResponseReturnValue:
     """Every commune with a setting (communes without one are not held)."""
@@ -119,7 +110,7 @@ def settings_list() -> ResponseReturnValue:
 
 @communes.route("/<string:commune_code>/settings", methods=["GET"])
 @communes.response(200, CommuneSettingSchema)
-@communes.doc(security=_SECURITY)
+@communes.doc(security=BEARER)
 @allow("admin")
 def setting(commune_code: str) -> ResponseReturnValue:
     """One commune's setting."""
@@ -129,14 +120,10 @@ def setting(commune_code: str) -> ResponseReturnValue:
 @communes.route("/<string:commune_code>/settings", methods=["PUT"])
 @communes.arguments(CommuneSettingChangeSchema)
 @communes.response(200, CommuneSettingSchema)
-@communes.doc(security=_SECURITY)
+@communes.doc(security=BEARER)
 @allow("admin")
 def change_setting(body: dict[str, Any], commune_code: str) -> ResponseReturnValue:
     """Hold (or stop holding) the commune's future uploads for a match preview; batches
     already uploaded keep what they had. The change is an audit event with its reason."""
-    session = get_session()
-    out = preview.set_commune_preview(session, _code(commune_code), body["match_preview"],
-                                      actor=audit.Actor.of(current_client()),
-                                      reason=body["reason"], request_id=g.request_id)  # fmt: skip
-    session.commit()
-    return out
+    return as_client(preview.set_commune_preview, _code(commune_code), body["match_preview"],
+                     reason=body["reason"])  # fmt: skip

@@ -148,15 +148,6 @@ def keyring() -> Keyring:
 
 
 
-GENESIS = "0" * 64
-#: Any constant unique to this lock; pg_advisory_xact_lock takes a bigint.
-_CHAIN_LOCK = 0x706F7064625F6175  # "popdb_au"
-HASHED = (
-    "id", "occurred_at", "actor_id", "actor_name", "role", "action", "subject_type",
-    "subject_id", "purpose", "legal_basis", "fields", "request_id", "detail", "prev_hash",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Actor:
     """Who did it: an API client, or an operator at the command line."""
