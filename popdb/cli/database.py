@@ -115,7 +115,10 @@ def db_archive(ctx: click.Context, batch_ids: tuple[int, ...], province: str | N
 
     with session_for(ctx, owner=True) as session:
         batches = _batches_of(session, batch_ids, province, archived=False)
-        detached = partitions.detach_batches(session.connection(), batches)
+        if province:  # its batches' own partitions and its folded one
+            detached = partitions.detach_province(session.connection(), province)
+        else:
+            detached = partitions.detach_batches(session.connection(), batches)
         audit.record(session, actor=audit.Actor.operator(), action="records_archived",
                      detail={"batches": batches, "province": province})  # fmt: skip
     emit({"batches": batches, "detached": [d.as_json() for d in detached]})
@@ -132,10 +135,41 @@ def db_reattach(ctx: click.Context, batch_ids: tuple[int, ...], province: str | 
 
     with session_for(ctx, owner=True) as session:
         batches = _batches_of(session, batch_ids, province, archived=True)
-        names = partitions.attach_archived_batches(session.connection(), batches)
+        if province:
+            names = partitions.attach_archived_province(session.connection(), province)
+        else:
+            names = partitions.attach_archived_batches(session.connection(), batches)
         audit.record(session, actor=audit.Actor.operator(), action="records_reattached",
                      detail={"batches": batches, "province": province})  # fmt: skip
     emit({"batches": batches, "attached": names})
+
+
+@db_group.command("fold")
+@click.option("--province", "provinces", multiple=True,
+              help="a province code (repeatable); default: every one with batches to fold")
+@click.pass_context
+def db_fold(ctx: click.Context, provinces: tuple[str, ...]) -> None:
+    """Fold each province's matched batches into its one partition of source_record and
+    match_candidate, so reads that do not name a batch plan over a few partitions, not one
+    per batch (docs/operations.md, "Limits"). Rows and ids are unchanged. Run it after busy
+    upload periods, e.g. nightly."""
+    from popdb.cli.base import session_for
+    from popdb.core import audit, partitions
+
+    out = []
+    with session_for(ctx, owner=True) as session:
+        chosen = list(provinces) or partitions.provinces_to_fold(session.connection())
+    for province in chosen:
+        while True:  # a transaction per FOLD_BATCHES batches (the lock table's limit)
+            with session_for(ctx, owner=True, prepare=False) as session:
+                folded = partitions.fold_province(session.connection(), province)
+                if folded.batches:
+                    audit.record(session, actor=audit.Actor.operator(),
+                                 action="records_folded", detail=folded.as_json())  # fmt: skip
+            if not folded.batches:
+                break
+            out.append(folded.as_json())
+    emit({"folded": out})
 
 
 # --- read replicas (popdb/ops/replicas.py, docs/operations.md "Replicas and failover") ------

@@ -14,6 +14,8 @@ any of it, and after a crash there is nothing to clean up.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -261,7 +263,8 @@ def detach_batches(connection: sa.Connection, batch_ids: Sequence[int]) -> list[
         for table in BY_BATCH:
             name = batch_partition(table, batch_id)
             if not _attached(connection, name):
-                raise NotFound(f"{table} has no attached partition for batch {batch_id}.")
+                raise NotFound(f"{table} has no attached partition of batch {batch_id} of its "
+                               "own (folded into its province's? archive the province).")
             connection.execute(sa.text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
             out.append(Detached(name, table, _record(connection, name, table,
                                                      batch_id=batch_id)))  # fmt: skip
@@ -365,4 +368,200 @@ def attach_archived_audit(connection: sa.Connection) -> list[str]:
             {"l": low.isoformat(), "h": high.isoformat()},
         )
         connection.execute(sa.text("DELETE FROM archived_partition WHERE name = :n"), {"n": name})
+    return names
+
+
+# --- fold: a province's closed batches into one partition ------------------------------------
+
+
+def province_partition(table: str, province: str) -> str:
+    """The name of `table`'s partition holding a province's folded batches."""
+    if not (province.isascii() and province.isdigit() and len(province) <= 3):
+        raise InvalidInput(f"not a province code: {province!r}")
+    return f"{table}_p{province}"
+
+
+@dataclass(frozen=True)
+class Folded:
+    province: str
+    batches: list[int]
+    partitions_before: int
+    partitions_after: int
+    rows: dict[str, int]
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _bound(connection: sa.Connection, name: str) -> list[int]:
+    """The batch ids of an attached LIST partition's bound."""
+    bound = connection.scalar(
+        sa.text("SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = "
+                "CAST(:n AS regclass)"), {"n": name}
+    )  # fmt: skip
+    return [int(v) for v in re.findall(r"\d+", (bound or "").removeprefix("FOR VALUES IN"))]
+
+
+def _partition_count(connection: sa.Connection) -> int:
+    return int(
+        connection.scalar(
+            sa.text("SELECT count(*) FROM pg_inherits WHERE inhparent = "
+                    "'source_record'::regclass")  # fmt: skip
+        )
+        or 0
+    )
+
+
+def _same_indexes_and_keys(connection: sa.Connection, table: str, name: str) -> None:
+    """Give `name` the parent's indexes and foreign keys before it is attached: ATTACH then
+    adopts them instead of building them while it holds the parent's lock."""
+    for k, definition in enumerate(connection.scalars(
+        sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype IN "
+                "('p', 'u') AND conrelid = CAST(:t AS regclass) ORDER BY conname"),
+        {"t": table},
+    ).all()):  # fmt: skip
+        connection.execute(sa.text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_k{k} {definition}"))
+    indexes = connection.scalars(
+        sa.text("SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = "
+                "CAST(:t AS regclass) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE "
+                "c.conindid = i.indexrelid) ORDER BY i.indexrelid"), {"t": table}
+    ).all()  # fmt: skip
+    pattern = re.compile(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY public\.\w+ ")
+    for i, definition in enumerate(indexes):
+        unique = pattern.match(definition)
+        if unique is None:
+            raise PartitionConflict(f"an index of {table} this fold does not read: {definition}")
+        made = f"CREATE {unique.group(1) or ''}INDEX {name}_i{i} ON {name} " + definition[
+            unique.end():]
+        connection.execute(sa.text(made))
+    keys = connection.scalars(
+        sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid = CAST(:t AS regclass) AND conparentid = 0 ORDER BY conname"),
+        {"t": table},
+    ).all()  # fmt: skip
+    for j, definition in enumerate(keys):
+        connection.execute(sa.text(f"ALTER TABLE {name} ADD CONSTRAINT {name}_fk{j} {definition}"))
+
+
+def provinces_to_fold(connection: sa.Connection) -> list[str]:
+    """Provinces with a matched batch still in a partition of its own."""
+    return list(
+        connection.scalars(
+            sa.text(
+                "SELECT DISTINCT u.province_code FROM import_batch b JOIN admin_unit u "
+                "ON u.code = b.commune_code AND u.level = 'commune' JOIN pg_class c "
+                "ON c.relname = 'source_record_b' || b.id JOIN pg_inherits i "
+                "ON i.inhrelid = c.oid WHERE b.status = 'matched' ORDER BY 1"
+            )
+        )
+    )
+
+
+#: Batches folded in one transaction: each partition and its indexes take locks until the
+#: commit, and a thousand at once overflowed `max_locks_per_transaction` = 256
+#: (tests/bench/fold.py). Callers fold again, after a commit, while batches remain.
+FOLD_BATCHES = 200
+
+
+def fold_province(connection: sa.Connection, province: str, limit: int = FOLD_BATCHES) -> Folded:
+    """Fold a province's matched batches into its one partition of each batch table.
+
+    One partition per batch makes every read that does not name a batch plan over all of
+    them (docs/operations.md, "Limits"); folded, the count stays about one per province.
+    The rows are copied while the batches' partitions are locked against writes (reads go
+    on); the new table gets the parent's indexes and keys first, so the swap (detach the
+    old, attach the new: the only moment the parent is locked against readers) adopts them
+    and checks nothing row by row. Ids, and every reference to them, are unchanged. A
+    province folded before is folded again with its new batches. At most `limit` batches,
+    oldest first (commit and call again while `batches` comes back non-empty). Run it as
+    the owner."""
+    batches = [
+        b for b in province_batches(connection, province, archived=False)
+        if connection.scalar(sa.text("SELECT status FROM import_batch WHERE id = :b"),
+                             {"b": b}) == "matched"
+    ][: max(1, limit)]  # fmt: skip
+    before = _partition_count(connection)
+    if not batches:
+        return Folded(province, [], before, before, {})
+    rows: dict[str, int] = {}
+    for table in BY_BATCH:
+        target = province_partition(table, province)
+        parts = [batch_partition(table, b) for b in batches]
+        values = list(batches)
+        if _attached(connection, target):
+            parts.append(target)
+            values += _bound(connection, target)
+        values = sorted(set(values))
+        connection.execute(sa.text(f"LOCK TABLE {', '.join(parts)} IN SHARE MODE"))
+        # a name of its own: the indexes made now must not clash with the old partition's
+        new = f"{target}_f{secrets.token_hex(4)}"
+        connection.execute(
+            sa.text(
+                f"CREATE TABLE {new} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
+                f"INCLUDING GENERATED INCLUDING STORAGE, CONSTRAINT {target}_batches "
+                f"CHECK (batch_id IN ({', '.join(map(str, values))})))"
+            )
+        )
+        columns = ", ".join(
+            connection.scalars(
+                sa.text("SELECT quote_ident(attname) FROM pg_attribute WHERE attrelid = "
+                        "CAST(:t AS regclass) AND attnum > 0 AND NOT attisdropped "
+                        "ORDER BY attnum"), {"t": table}
+            )
+        )  # fmt: skip
+        for part in parts:
+            connection.execute(sa.text(f"INSERT INTO {new} ({columns}) SELECT {columns} "
+                                       f"FROM {part}"))  # fmt: skip
+        connection.execute(sa.text(f"ANALYZE {new}"))
+        _same_indexes_and_keys(connection, table, new)
+        rows[table] = int(connection.scalar(sa.text(f"SELECT count(*) FROM {new}")) or 0)
+        _bounded_wait(connection)
+        for part in parts:
+            connection.execute(sa.text(f"ALTER TABLE {table} DETACH PARTITION {part}"))
+            connection.execute(sa.text(f"DROP TABLE {part}"))
+        connection.execute(sa.text(f"ALTER TABLE {new} RENAME TO {target}"))
+        connection.execute(sa.text(f"ALTER TABLE {table} ATTACH PARTITION {target} "
+                                   f"FOR VALUES IN ({', '.join(map(str, values))})"))  # fmt: skip
+    return Folded(province, batches, before, _partition_count(connection), rows)
+
+
+def _check_values(connection: sa.Connection, name: str) -> list[int]:
+    """The batch ids a folded partition's CHECK allows (its bound when attached)."""
+    definition = connection.scalar(
+        sa.text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                "CAST(:n AS regclass) AND conname LIKE '%\\_batches'"), {"n": name}
+    )  # fmt: skip
+    return [int(v) for v in re.findall(r"\d+", definition or "")]
+
+
+def detach_province(connection: sa.Connection, province: str) -> list[Detached]:
+    """Detach a province's batches: those still in partitions of their own and its folded
+    partition, if any (`detach_batches` for what that records)."""
+    out = detach_batches(connection, province_batches(connection, province, archived=False))
+    for table in BY_BATCH:
+        name = province_partition(table, province)
+        if _attached(connection, name):
+            connection.execute(sa.text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
+            out.append(Detached(name, table, _record(connection, name, table)))
+    return out
+
+
+def attach_archived_province(connection: sa.Connection, province: str) -> list[str]:
+    """Attach back what `detach_province` detached (restored from dumps if dropped)."""
+    names = attach_archived_batches(
+        connection, province_batches(connection, province, archived=True)
+    )
+    for table in BY_BATCH:
+        name = province_partition(table, province)
+        if connection.scalar(sa.text("SELECT count(*) FROM archived_partition WHERE name = :n"),
+                             {"n": name}) == 0:  # fmt: skip
+            continue
+        if not _exists(connection, name):
+            raise NotFound(f"{name} is not in the database: restore it from its dump.")
+        values = ", ".join(map(str, _check_values(connection, name)))
+        connection.execute(sa.text(f"ALTER TABLE {table} ATTACH PARTITION {name} "
+                                   f"FOR VALUES IN ({values})"))  # fmt: skip
+        connection.execute(sa.text("DELETE FROM archived_partition WHERE name = :n"),
+                           {"n": name})  # fmt: skip
+        names.append(name)
     return names

@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from popdb.core import audit, partitions
-from popdb.core.errors import InvalidInput
+from popdb.core.errors import InvalidInput, NotFound
 from popdb.ops import migrate
+from popdb.registry.matching import RunOptions, match
 from tests.conftest import as_service
-from tests.importers.test_pipeline import import_file
+from tests.importers.test_pipeline import COMMUNE, import_file
 from tests.popdb.test_cli import _env, popdb
 from tests.support.dc01 import fake_rows, write_csv
 
@@ -91,6 +92,82 @@ def test_the_service_role_loads_a_batch_but_cannot_reshape_the_partitions(
         session.execute(sa.text(sql))
 
 
+def _partitions_of(conn: sa.Connection, table: str) -> dict[str, str]:
+    return dict(conn.execute(sa.text(
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+        "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = CAST(:t AS regclass)"),
+        {"t": table}).all())  # fmt: skip
+
+
+def _snapshot(conn: sa.Connection) -> dict[str, list[Any]]:
+    return {
+        table: list(conn.execute(sa.text(
+            f"SELECT to_jsonb(t) FROM {table} t ORDER BY id")).scalars())
+        for table in partitions.BY_BATCH
+    }  # fmt: skip
+
+
+def test_a_provinces_batches_fold_into_one_partition_and_come_back_from_the_archive(
+    session: Session, scope: Any, tmp_path: Path
+) -> None:
+    conn = session.connection()
+    batches = []
+    for i in range(3):
+        # the same people again, and more: the later batches' matching finds pairs
+        path = write_csv(tmp_path / f"{i}.csv", fake_rows(10 + i, seed=1))
+        batches.append(import_file(session, scope, path)["batch_id"])
+        if i < 2:  # the third stays `loaded`: not folded until it is matched
+            match(conn, RunOptions())
+    province = _scalar(conn, "SELECT province_code FROM admin_unit WHERE code = :c AND "
+                             "level = 'commune' LIMIT 1", c=COMMUNE)  # fmt: skip
+    before = _snapshot(conn)
+    assert before["match_candidate"], "the second batch's matching found pairs"
+
+    # one batch per transaction at most (`limit`), then the next joins the same partition
+    first = partitions.fold_province(conn, province, limit=1)
+    assert first.batches == batches[:1]
+    folded = partitions.fold_province(conn, province)
+    assert folded.batches == batches[1:2]
+    assert folded.partitions_after == first.partitions_before - 1
+    for table in partitions.BY_BATCH:
+        parts = _partitions_of(conn, table)
+        target = partitions.province_partition(table, province)
+        assert parts[target] == f"FOR VALUES IN ('{batches[0]}', '{batches[1]}')"
+        assert f"{table}_b{batches[2]}" in parts and f"{table}_b{batches[0]}" not in parts
+        # the parent's indexes and keys were adopted, none built a second time
+        indexes = "SELECT count(*) FROM pg_index WHERE indrelid = CAST(:t AS regclass)"
+        assert _scalar(conn, indexes, t=target) == _scalar(conn, indexes, t=table)
+        assert _scalar(conn, "SELECT count(*) FROM pg_index i JOIN pg_inherits h ON "
+                             "h.inhrelid = i.indexrelid WHERE i.indrelid = CAST(:t AS regclass)",
+                       t=target) == _scalar(conn, indexes, t=table)  # fmt: skip
+    assert _snapshot(conn) == before  # every row, every id, every column
+    # a read by person plans over fewer partitions and finds the same records
+    person = before["source_record"][0]["person_id"]
+    assert _scalar(conn, "SELECT count(*) FROM source_record WHERE person_id = :p", p=person) >= 1
+
+    # the third batch, once matched, folds into the same partition
+    match(conn, RunOptions())
+    again = partitions.fold_province(conn, province)
+    assert again.batches == [batches[2]]
+    assert _partitions_of(conn, "source_record")[
+        partitions.province_partition("source_record", province)
+    ] == "FOR VALUES IN ({})".format(", ".join(f"'{b}'" for b in batches))
+    assert partitions.fold_province(conn, province).batches == []  # nothing left to fold
+    everything = _snapshot(conn)
+
+    # archived as a province, and attached back
+    detached = partitions.detach_province(conn, province)
+    assert {d.name for d in detached} == {
+        partitions.province_partition(t, province) for t in partitions.BY_BATCH
+    }
+    assert _scalar(conn, "SELECT count(*) FROM source_record WHERE batch_id = ANY(:b)",
+                   b=batches) == 0  # fmt: skip
+    with pytest.raises(NotFound, match="folded"):
+        partitions.detach_batches(conn, [batches[0]])
+    partitions.attach_archived_province(conn, province)
+    assert _snapshot(conn) == everything
+
+
 def test_a_province_is_archived_and_attached_back_by_the_cli(
     scratch_database_url: str, tmp_path: Path
 ) -> None:
@@ -154,6 +231,33 @@ def _chain(conn: sa.Connection, times: list[dt.datetime]) -> None:
             "INSERT INTO audit_event (id, occurred_at, actor_name, role, action, prev_hash, "
             "hash_version, key_id, hash) VALUES (:id, :occurred_at, :actor_name, :role, "
             ":action, :prev_hash, :hash_version, :key_id, :hash)"), row)  # fmt: skip
+
+
+def test_the_cli_folds_matched_batches_a_transaction_at_a_time(
+    scratch_database_url: str, tmp_path: Path
+) -> None:
+    env = _env(DATABASE_URL=scratch_database_url, POPDB_HOME=str(tmp_path / "home"))
+    ids = []
+    for rows in (10, 12):  # matched after load (no --no-match)
+        done = popdb("import", str(write_csv(tmp_path / f"{rows}.csv", fake_rows(rows, seed=3))),
+                     "--commune", COMMUNE, env=env)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        ids.append(json.loads(done.stdout)["batch_id"])
+    done = popdb("db", "fold", env=env)
+    assert done.returncode == 0, done.stderr
+    folded = json.loads(done.stdout)["folded"]
+    assert [f["batches"] for f in folded] == [ids]
+    assert folded[0]["rows"]["source_record"] == 22
+    again = popdb("db", "fold", env=env)
+    assert again.returncode == 0 and json.loads(again.stdout) == {"folded": []}, again.stderr
+    engine = sa.create_engine(scratch_database_url)
+    try:
+        with engine.connect() as conn:
+            assert _scalar(conn, "SELECT count(*) FROM source_record") == 22
+            assert _scalar(conn, "SELECT count(*) FROM audit_event WHERE action = "
+                                 "'records_folded'") == 1  # fmt: skip
+    finally:
+        engine.dispose()
 
 
 def test_audit_years_are_archived_and_the_chain_verifies_from_the_cut(
