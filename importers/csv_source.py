@@ -12,6 +12,7 @@ import codecs
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -248,16 +249,43 @@ class TextRecords:
         # every character a doubled quote, plus delimiters and the line end.
         self._cap = limits.max_columns * (2 * limits.max_cell_chars + 3) + 2
         self._taken: list[str] = []  # lines the reader took since the last record
+        #: lines `blocks` read ahead and handed back to the csv reader, and the error that
+        #: reading on raised, to be raised once they are used up (where the reader would be)
+        self._pending: deque[str] = deque()
+        self._deferred: BaseException | None = None
         self._reader = csv_reader(self._lines(), delimiter)
         self.number = 0
 
     def _lines(self) -> Iterator[str]:
-        cap, taken = self._cap, self._taken
-        while line := self._stream.readline(cap):
+        cap, taken, pending = self._cap, self._taken, self._pending
+        while True:
+            if pending:
+                line = pending.popleft()
+            elif self._deferred is not None:
+                error, self._deferred = self._deferred, None
+                raise error
+            else:
+                line = self._stream.readline(cap)
+                if not line:
+                    return
             if len(line) >= cap and not line.endswith(("\n", "\r")):
                 raise _LineTooLong(line)
             taken.append(line)
             yield line
+
+    def _read_lines(self, n: int) -> list[str]:
+        """Up to `n` physical lines (each cut at the line cap, as `_lines` reads them); an
+        error while reading is kept for `_lines` to raise after these lines."""
+        readline, cap, lines = self._stream.readline, self._cap, []
+        try:
+            for _ in range(n):
+                line = readline(cap)
+                if not line:
+                    break
+                lines.append(line)
+        except Exception as exc:  # noqa: BLE001 (raised again by _lines, in its place)
+            self._deferred = exc
+        return lines
 
     def _next(self) -> list[str] | None:
         """The next record's fields as csv gives them, counted; None at the end."""
@@ -304,20 +332,43 @@ class TextRecords:
         first = self.number + 1
         texts: list[str] = []
         blanks: list[bool] = []
-        taken = self._taken
+        taken, pending, delimiter = self._taken, self._pending, self._delimiter
+        field_limit = csv.field_size_limit()
         while True:
-            try:
-                fields = self._next()
-            except FileRejected:
-                if texts:
-                    yield first, texts, blanks
-                raise
-            if fields is None:
-                break
-            texts.append(taken[0] if len(taken) == 1 else "".join(taken))
-            taken.clear()
-            blanks.append(fields_blank(fields))
-            if len(texts) == size:
+            # Fast path: lines read as they come; when none holds a quote (or NUL, or is
+            # long enough for a cell to pass csv's field limit or a line to reach the cap),
+            # each line is one record, as csv would find, and its blankness is its text's.
+            # Otherwise the lines go back to the csv reader, which reads them record by
+            # record (a quoted cell may run on past them) exactly as before.
+            if not pending and self._deferred is None:
+                lines = self._read_lines(size - len(texts))
+                joined = "".join(lines)
+                if (
+                    lines
+                    and '"' not in joined
+                    and "\x00" not in joined
+                    and max(map(len, lines)) < min(field_limit, self._cap)
+                ):
+                    self.number += len(lines)
+                    texts += lines
+                    blanks += [_line_blank(line, delimiter) for line in lines]
+                else:
+                    pending.extend(lines)
+                    if not lines and self._deferred is None:
+                        break
+            else:
+                try:
+                    fields = self._next()
+                except FileRejected:
+                    if texts:
+                        yield first, texts, blanks
+                    raise
+                if fields is None:
+                    break
+                texts.append(taken[0] if len(taken) == 1 else "".join(taken))
+                taken.clear()
+                blanks.append(fields_blank(fields))
+            if len(texts) >= size:
                 yield first, texts, blanks
                 first, texts, blanks = self.number + 1, [], []
         if texts:
@@ -339,6 +390,13 @@ def record_cells(number: int, fields: list[str]) -> list[str | None]:
             raise garbage(f"row {number} contains NUL characters")
         cells.append(nfc(value))
     return cells
+
+
+def _line_blank(line: str, delimiter: str) -> bool:
+    """`fields_blank` of a line without quotes: csv splits it at the delimiter, the line end
+    dropped, so it is blank when what is left without delimiters is empty or whitespace."""
+    rest = line.rstrip("\r\n").replace(delimiter, "")
+    return not rest or rest.isspace()
 
 
 def fields_blank(fields: list[str]) -> bool:

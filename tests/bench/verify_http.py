@@ -43,6 +43,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from popdb.core import embedded
+from popdb.identity import hot
 from tests.bench.cpu import machine_busy_seconds, tree_cpu_seconds
 from tests.bench.identity_speed import _seed
 from tests.bench.import_speed import machine
@@ -131,31 +132,59 @@ def pgbench_select(server_url: str, connections: int, seconds: int) -> dict[str,
 
 _VERIFY_SQL = """\\set n random(0, %(last)d)
 BEGIN;
-SELECT id, policy FROM api_client WHERE key_hash = '%(key_hash)s' AND active;
-INSERT INTO client_usage (client_id, kind, bucket, hits)
-  SELECT %(client_id)d, v.kind,
-         to_timestamp(floor(extract(epoch FROM now()) / v.width) * v.width), 1
-  FROM unnest('{second,day}'::text[], '{1,86400}'::int[]) AS v(kind, width),
-       (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
-  ON CONFLICT (client_id, kind, bucket) DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
-  RETURNING kind, hits;
+SET LOCAL synchronous_commit = off;
+%(check)s;
 COMMIT;
 BEGIN;
-SELECT * FROM person WHERE personal_id_number = CAST('0011' || (90000000 + :n) AS char(12));
-SELECT * FROM audit_append(%(lock)d, '{"id":"@@i@@","occurred_at":"@@a@@","prev_hash":"@@p@@"}',
-  '"@@i@@"', '@@a@@', '@@p@@', %(client_id)d, 'bench', 'agency', 'identity.verify', 'person',
-  '1', 'benchmark', 'a', '["full_name"]', 'r', '{"match": true}');
+SELECT prev_hash AS prev, ids[1] AS id, occurred_at AS at FROM audit_reserve(%(lock)d, 1) \\gset
+INSERT INTO audit_event (id, occurred_at, actor_id, actor_name, role, action, subject_type,
+  subject_id, purpose, legal_basis, fields, request_id, detail, prev_hash, hash, hash_version,
+  key_id)
+VALUES (:id, ':at', %(client_id)d, 'bench', 'agency', 'identity.verify', 'person', '1',
+  'benchmark', 'a', '["full_name","dob"]', 'r', '{"match": true}', ':prev',
+  encode(sha256(convert_to(':prev' || ':id', 'UTF8')), 'hex'), 2, 'pgbench');
 COMMIT;
 """
+
+
+def _check_sql(key_hash: str, number: str) -> str:
+    """`hot.CHECK_AND_RESOLVE` with its parameters written in, as the lean path runs it."""
+    from popdb.core.settings import Settings
+    from popdb.identity import usage
+
+    settings = Settings(database_url="", home=Path())  # the defaults: the bench sets none
+    claims = {"full_name": "Nguyễn Thị Hòa", "dob": "1990-05-12"}
+    marks, counters = usage.question_keys([usage.Question("verify", "0", claims)])
+    # one mark and one counter per number, as the lean path has (its keys are hashes of the
+    # number: the server's md5 of it stands in, the same width, a row per number)
+    params = {
+        "$1": f"CAST('{key_hash}' AS char(64))",
+        "$2": number,
+        "$3": f"ARRAY['q' || substr(md5('v' || :n), 1, {len(marks[0]) - 1})]",
+        "$4": f"ARRAY['{counters[0][0]}' || substr(md5('' || :n), 1, {len(counters[0]) - 1})]",
+        "$5": str(max(1, settings.enumeration_window_seconds)),
+        "$6": "false",
+        "$7": "true",
+        "$8": str(settings.identity_questions_per_number),
+    }
+    sql = hot.CHECK_AND_RESOLVE[2]
+    for name in sorted(params, reverse=True):  # $8 before $1...
+        sql = sql.replace(name, params[name])
+    return " ".join(sql.split())
 
 
 def pgbench_verify_sql(
     url: str, key: str, persons: int, connections: int, seconds: int
 ) -> dict[str, Any]:
-    """A verify's statements alone, from pgbench (no Python): the database's share's ceiling.
+    """A verify's statements alone, from pgbench (no Python): the database's share's ceiling
+    without group commit.
 
-    The same round trips as one `POST /identity/verify` (client, rate count, commit; person,
-    audit append, commit) with the same locks and the same fsync, minus HTTP and Python.
+    The lean path's own read (`hot.CHECK_AND_RESOLVE`: key check, question counters with
+    synchronous_commit off, person) then the keyed chain's append as `audit.append_many`
+    makes it (`audit_reserve`, one INSERT, commit with fsync), one event per transaction: the
+    chain lock held through each fsync, as if every group held one entry. The hash is the
+    server's sha256 of the previous hash and id (the HMAC is computed in Python, microseconds,
+    and pgbench cannot key it), so these rows do not verify; the database is dropped after.
     """
     from popdb.core.audit import _CHAIN_LOCK
     from popdb.identity.clients import hash_key
@@ -167,7 +196,9 @@ def pgbench_verify_sql(
                                  {"h": hash_key(key)}).scalar_one()  # fmt: skip
     engine.dispose()
     script = Path(tempfile.mkstemp(suffix=".sql")[1])
-    script.write_text(_VERIFY_SQL % {"last": persons - 1, "key_hash": hash_key(key),
+    number = "CAST('0011' || (90000000 + :n) AS char(12))"
+    check = _check_sql(hash_key(key), number)
+    script.write_text(_VERIFY_SQL % {"last": persons - 1, "check": check,
                                      "client_id": client_id, "lock": _CHAIN_LOCK})  # fmt: skip
     env = _pg_env(u)
     try:
@@ -181,6 +212,56 @@ def pgbench_verify_sql(
     tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))  # type: ignore[union-attr]
     latency = float(re.search(r"latency average = ([0-9.]+) ms", out).group(1))  # type: ignore[union-attr]
     return {"connections": connections, "tps": round(tps), "latency_avg_ms": latency}
+
+
+def audit_head(url: str) -> int:
+    """The newest audit event's id (0 if none)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM audit_event"))
+                       .scalar_one())  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+def group_sizes(url: str, after: int, through: int) -> dict[str, Any]:
+    """The group commits that wrote the events (after, through]: one `audit_reserve` per group
+    gives all its rows one `occurred_at`, so rows sharing it were one transaction, one fsync."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sa.text(
+                    "SELECT count(*), coalesce(sum(n), 0), coalesce(max(n), 0), "
+                    "coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY n), 0) FROM "
+                    "(SELECT occurred_at, count(*) AS n FROM audit_event WHERE id > :a "
+                    "AND id <= :b GROUP BY occurred_at) g"
+                ),
+                {"a": after, "b": through},
+            ).one()
+    finally:
+        engine.dispose()
+    groups, events = int(row[0]), int(row[1])
+    return {"groups": groups, "events": events, "mean": round(events / max(groups, 1), 2),
+            "median": int(row[3]), "max": int(row[2])}  # fmt: skip
+
+
+def set_commit_delay(server_url: str, delay_us: int | None, siblings: int | None) -> None:
+    """`commit_delay`/`commit_siblings` on the embedded server (ALTER SYSTEM, reloaded);
+    None for both puts the defaults back."""
+    url = sa.make_url(server_url).set(database="postgres")
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            for name, value in (("commit_delay", delay_us), ("commit_siblings", siblings)):
+                if value is None:
+                    conn.exec_driver_sql(f"ALTER SYSTEM RESET {name}")
+                else:
+                    conn.exec_driver_sql(f"ALTER SYSTEM SET {name} = {int(value)}")
+            conn.exec_driver_sql("SELECT pg_reload_conf()")
+    finally:
+        admin.dispose()
 
 
 def wrk(base: str, script: Path, connections: int, seconds: int) -> dict[str, Any]:
@@ -247,6 +328,13 @@ def markdown(result: dict[str, Any]) -> str:
             f"{run['p90_ms']} | {run['p99_ms']} | {errors} of {run['requests']:,} |"
         )
     cost = result["flat_out"]["cpu_ms_per_request"]
+    groups = result["flat_out"].get("audit_groups")
+    if groups:
+        lines += ["", f"Audit group commits, flat out: {groups['groups']:,} for "
+                  f"{groups['events']:,} events (mean {groups['mean']}, median "
+                  f"{groups['median']}, max {groups['max']}); commit_delay "
+                  f"{result.get('commit_delay_us')} µs, commit_siblings "
+                  f"{result.get('commit_siblings')} (None: the server's own)."]  # fmt: skip
     lines += [
         "",
         "CPU per verify, flat out (ms): "
@@ -277,6 +365,10 @@ def main() -> None:
         help="default: the delay that aims at 60 %% of the flat-out verify rate",
     )
     parser.add_argument("--no-pgbench", action="store_true", help="skip the pgbench baselines")
+    parser.add_argument("--commit-delay-us", type=int, help="the server's commit_delay for the "
+                        "run (reset after)")  # fmt: skip
+    parser.add_argument("--commit-siblings", type=int, help="the server's commit_siblings for "
+                        "the run (reset after)")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("this benchmark needs wrk: apt-get install wrk (Debian's package)")
@@ -286,7 +378,10 @@ def main() -> None:
     url = _fresh_database(server, name)
     work = Path(tempfile.mkdtemp(prefix="verify-", dir=TEST_HOME))
     served: subprocess.Popen[bytes] | None = None
+    tuned = args.commit_delay_us is not None or args.commit_siblings is not None
     try:
+        if tuned:
+            set_commit_delay(server, args.commit_delay_us, args.commit_siblings)
         numbers, key = _seed(url, args.persons)
         load_before = [round(x, 2) for x in os.getloadavg()]
         none = {"connections": args.connections, "tps": 0, "latency_avg_ms": None}
@@ -318,8 +413,10 @@ def main() -> None:
 
         wrk(base, script(0), args.connections, 3)  # warm-up: connections, caches, JIT-free paths
         postmaster = embedded.status(TEST_HOME / "pgdata").pid
+        head = audit_head(url)
         flat = costed(lambda: wrk(base, script(0), args.connections, args.seconds),
                       {"database": postmaster, "gunicorn": served.pid})  # fmt: skip
+        flat["audit_groups"] = group_sizes(url, head, audit_head(url))
         healthz_lua = work / "healthz.lua"
         healthz_lua.write_text(_LUA_HEALTHZ, encoding="utf-8")
         healthz = wrk(base, healthz_lua, args.connections, args.seconds)
@@ -332,6 +429,7 @@ def main() -> None:
         result = {
             "machine": machine(), "load_before": load_before, "persons": args.persons,
             "workers": args.workers, "threads": args.threads, "pgbench_select": pg,
+            "commit_delay_us": args.commit_delay_us, "commit_siblings": args.commit_siblings,
             "lean_verify": os.environ.get("POPDB_LEAN_VERIFY", "1") not in ("0", "false"),
             "pgbench_verify_sql": pg_verify,
             "healthz": healthz, "flat_out": flat, "paced": paced,
@@ -342,6 +440,8 @@ def main() -> None:
         print()
         print(markdown(result))
     finally:
+        if tuned:
+            set_commit_delay(server, None, None)
         if served is not None:
             served.send_signal(signal.SIGTERM)
             try:
