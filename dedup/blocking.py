@@ -104,6 +104,10 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     BlockingRule("other_id_tail_dob", ("other_id_tail", "dob_year", "dob_month", "dob_day")),
     BlockingRule("other_id_head_family", ("other_id_head", "family_fold"), split_by=("dob_year",)),
     BlockingRule("other_id_tail_family", ("other_id_tail", "family_fold"), split_by=("dob_year",)),
+    # one home and one full birth date, whatever the names: twins too, whom the scoring
+    # tells apart by their given names; a pair with no family name on either record and a
+    # mistyped given name is found by nothing else
+    BlockingRule("address_dob", ("address", "dob_year", "dob_month", "dob_day")),
 )
 
 

@@ -45,3 +45,18 @@ def test_a_blank_given_name_with_the_family_name_and_half_the_number_is_a_candid
                dob_day=2, other_id_number="1203398"),
     )  # fmt: skip
     assert _rules_of(frame) == {(0, 1): "other_id_head_family"}
+
+
+def test_no_family_name_and_a_mistyped_given_name_at_one_address_and_birth_date():
+    # FEBRL 4 rec-3782: no family name on either record, "tiffany" / "tifafny", the number
+    # with two digits swapped across its halves: only the home and the birth date agree
+    frame = frame_of(
+        record(given_name="tiffany", dob_year=1986, dob_month=9, dob_day=14,
+               other_id_number="7926952", permanent_address="26 southern close westleigh"),
+        record(given_name="tifafny", dob_year=1986, dob_month=9, dob_day=14,
+               other_id_number="7929652", permanent_address="26 southern close westleigh"),
+        # a neighbour born another day
+        record(given_name="tiffany", dob_year=1990, dob_month=9, dob_day=14,
+               other_id_number="1234567", permanent_address="26 southern close westleigh"),
+    )  # fmt: skip
+    assert _rules_of(frame) == {(0, 1): "address_dob"}
