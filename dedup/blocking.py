@@ -96,6 +96,18 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     # half by one pair in a thousand), so it comes with the name's initials.
     BlockingRule("other_id_head", ("other_id_head", "initials"), split_by=("dob_year",)),
     BlockingRule("other_id_tail", ("other_id_tail", "initials"), split_by=("dob_year",)),
+    # the same, for the pairs whose names are both mistyped or swapped (the initials then
+    # differ): the full birth date instead, which a sibling or a stranger shares with a
+    # 3-digit half by chance once in millions of pairs; and for a given name left blank (no
+    # initials at all): the family name
+    BlockingRule("other_id_head_dob", ("other_id_head", "dob_year", "dob_month", "dob_day")),
+    BlockingRule("other_id_tail_dob", ("other_id_tail", "dob_year", "dob_month", "dob_day")),
+    BlockingRule("other_id_head_family", ("other_id_head", "family_fold"), split_by=("dob_year",)),
+    BlockingRule("other_id_tail_family", ("other_id_tail", "family_fold"), split_by=("dob_year",)),
+    # one home and one full birth date, whatever the names: twins too, whom the scoring
+    # tells apart by their given names; a pair with no family name on either record and a
+    # mistyped given name is found by nothing else
+    BlockingRule("address_dob", ("address", "dob_year", "dob_month", "dob_day")),
 )
 
 

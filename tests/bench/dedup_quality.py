@@ -697,17 +697,31 @@ def run_ours(
             result.error = f"command failed: popdb {' '.join(step[:2])}: {why}"
             return result
     result.info.update(_review_load(url, csv_path, spec, len(keys)))
+    labels, missing = cluster_labels(clusters, keys)
+    if missing:
+        result.info["records missing from the export or without a person (singletons)"] = missing
+    result.labels = labels
+    return result
+
+
+def cluster_labels(clusters: Path, keys: list[str]) -> tuple[Any, int]:
+    """Each source key's person from `popdb dedup export --clusters`, and how many have none.
+
+    A record with no person (a rejected row: no name, so never matched) is its own
+    singleton, never one cluster with the other person-less records: scored under the
+    shared label "" the nameless rows of FEBRL 3 and 4 were counted as a false merge of
+    strangers that the engine never made.
+    """
+    import numpy as np
+
     by_key: dict[str, str] = {}
     with clusters.open(encoding="utf-8-sig", newline="") as f:
         for row in csv.DictReader(f):
-            by_key[row["source_key"]] = row["person_id"]
+            if row["person_id"]:
+                by_key[row["source_key"]] = row["person_id"]
     missing = sum(k not in by_key for k in keys)
-    if missing:
-        result.info["records missing from the export (scored as singletons)"] = missing
-    import numpy as np
-
-    result.labels = np.array([by_key.get(k, f"missing:{k}") for k in keys], dtype=object)
-    return result
+    labels = np.array([by_key.get(k, f"none:{k}") for k in keys], dtype=object)
+    return labels, missing
 
 
 def _review_load(url: str, csv_path: Path, spec: Spec, records: int) -> dict[str, Any]:
