@@ -1,6 +1,5 @@
 """Speed changes to the match keys keep the keys: the token-wise fold of a name key is the
-fold of the whole key (dedup.features.name_fold), and the columnar key computation gives
-what `features` gives row by row."""
+fold of the whole key (dedup.features.name_fold)."""
 
 from __future__ import annotations
 
@@ -10,12 +9,24 @@ from hypothesis import strategies as st
 from dedup.features import name_fold, name_key
 from popdb.core.text import fold
 
-_LETTERS = "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵøłñ"
+_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxyAĂÂĐÊÔƠƯ"
+    "àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵøłñ"
+)
 _ODD = " \u00a0\u200b-'’.,\u0301\u0323\u0309ŉ1"
 
 TRICKY = [
-    "Nguyễn Văn Hoà", "NGUYỄN  THỊ   THỦY", "Hoà-Bình", "O'Neil Mc.Kay", "ŉ Ø Łukasz",
-    "Lê\u00a0Thị\u200bThu", "khuỷu ngoẹo", "Thủy ́", "Trần ‐ Văn", "a\u0301\u0323", "123 abc",
+    "Nguyễn Văn Hoà",
+    "NGUYỄN  THỊ   THỦY",
+    "Hoà-Bình",
+    "O'Neil Mc.Kay",
+    "ŉ Ø Łukasz",
+    "Lê\u00a0Thị\u200bThu",
+    "khuỷu ngoẹo",
+    "Thủy ́",
+    "Trần ‐ Văn",
+    "a\u0301\u0323",
+    "123 abc",
 ]
 
 
