@@ -10,8 +10,29 @@ a request has announced an entry that is not queued yet), appends them with
 for the group. Each request then gets its own row's `Appended`, or, when the group's
 transaction failed, `AuditUnavailable`, and must not answer (the API says 503).
 
-The writer commits with the connection's ordinary `synchronous_commit` (on): a row is only
-reported once PostgreSQL has flushed it to the WAL.
+Two steps per group (issue 21, session 10), so that the chain lock is not held through the
+fsync and the groups of all processes flush together at the WAL instead of one after another:
+
+1. **append**: lock, head, INSERT, in a transaction committed with `SET LOCAL
+   synchronous_commit = off`. PostgreSQL's `RecordTransactionCommit` then inserts the commit
+   record into the WAL and returns without `XLogFlush` (it only tells the WAL writer,
+   `XLogSetAsyncXactLSN`); the advisory lock is released after that, when the transaction's
+   locks are, so the next group (of any process) may take the lock at once.
+2. **durable**: a second, tiny transaction with the connection's ordinary
+   `synchronous_commit` (on) that is given an xid (`pg_current_xact_id()`), so that it has a
+   commit record and its commit calls `XLogFlush` up to that record. The WAL is flushed in
+   order, so this makes everything before it durable, the group's rows and commit record
+   included. Only then is any entry of the group reported; a failure in either step is
+   `AuditUnavailable` (a 503).
+
+The crash property: the chain order is the commit order, and the commit records are in the
+WAL in that order (a group reads the head only once the previous group's commit record is in
+the WAL, and writes its own after it). A crash loses at most the WAL past the last flush, so
+the rows it loses are always a suffix of the chain: the chain still verifies, and every
+answered read's row is durable because its answer waited for step 2. A row that survives
+without its answer (the crash came between the steps) is an audited read that was not
+answered, the safe side. `audit.anchor` makes the head it reads durable the same way, so an
+anchor never names a row a crash can take back.
 """
 
 from __future__ import annotations
@@ -144,10 +165,31 @@ class GroupWriter:
                 ticket.done.set()
 
     def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
+        """Append `group` (step 1, the lock released at an asynchronous commit), then make it
+        durable (step 2); only then may its entries be reported."""
         with self.engine.begin() as conn:
+            conn.exec_driver_sql(_ASYNC_COMMIT)
             appended = audit.append_many(
                 conn, entries=[dataclasses.replace(t.entry, actor=t.actor) for t in group]
             )
+        self.between_steps(appended)
+        with self.engine.begin() as conn:
+            make_durable(conn)
         self.groups += 1
         self.entries += len(group)
         return appended
+
+    def between_steps(self, appended: Sequence[audit.Appended]) -> None:
+        """Called after step 1's commit, before step 2: a hook for the crash tests."""
+
+
+#: step 1's commit does not wait for the WAL flush, so the chain lock goes at once
+_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+
+
+def make_durable(conn: sa.Connection) -> None:
+    """Give the caller's transaction an xid, so that its commit (with the connection's
+    ordinary synchronous_commit) flushes the WAL up to its own commit record, and so past
+    every commit before it (the WAL is flushed in order). A transaction without an xid
+    writes no commit record and would not wait at all."""
+    conn.exec_driver_sql("SELECT pg_current_xact_id()")
