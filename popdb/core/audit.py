@@ -256,14 +256,38 @@ def append_many(
         raise InvalidInput("an audit event needs an action")
     if any(e.actor is None and actor is None for e in entries):
         raise InvalidInput("an audit event needs an actor")
-    keys = keyring()
-    key_id = key_id_of(keys.require_active())
+    keyring().require_active()  # before the lock: no key, no append
     if isinstance(session, Session):
         session.flush()
     reserved = session.execute(_RESERVE, {"lock": _CHAIN_LOCK, "n": len(entries)}).one()
-    prev, ids, now = reserved.prev_hash, sorted(reserved.ids), reserved.occurred_at
+    rows, appended = chain_rows(reserved.prev_hash, reserved.ids, reserved.occurred_at,
+                                entries, actor)  # fmt: skip
+    session.execute(sa.insert(AuditEvent), rows)
+    return appended
+
+
+#: `audit_reserve`'s SQL in the DBAPI's own parameter style, for the group commit's raw
+#: connection (popdb.core.audit_writer): (lock, n) → (prev_hash, ids, occurred_at)
+RESERVE_SQL = "SELECT prev_hash, ids, occurred_at FROM audit_reserve(%s, %s)"
+CHAIN_LOCK = _CHAIN_LOCK
+#: every column `chain_rows` fills, in INSERT order
+ROW_COLUMNS = (*HASHED_V2, "hash")
+
+
+def chain_rows(
+    prev: str,
+    ids: Sequence[int],
+    now: dt.datetime,
+    entries: Sequence[Entry],
+    actor: Actor | None = None,
+) -> tuple[list[dict[str, Any]], list[Appended]]:
+    """The rows (every column of `ROW_COLUMNS`) of `entries` after the head `prev`, with the
+    ids and time `audit_reserve` gave, hashed here with the active key: the INSERT's rows,
+    and what each entry's caller gets back."""
+    keys = keyring()
+    key_id = key_id_of(keys.require_active())
     rows, appended = [], []
-    for event_id, e in zip(ids, entries, strict=True):
+    for event_id, e in zip(sorted(ids), entries, strict=True):
         who = e.actor or actor
         assert who is not None
         row: dict[str, Any] = {"id": event_id, "occurred_at": now, **_row(who, e),
@@ -273,8 +297,7 @@ def append_many(
         rows.append(row)
         appended.append(Appended(event_id, now, prev, row["hash"]))
         prev = row["hash"]
-    session.execute(sa.insert(AuditEvent), rows)
-    return appended
+    return rows, appended
 
 
 def record(

@@ -18,7 +18,7 @@ fsync and the groups of all processes flush together at the WAL instead of one a
    record into the WAL and returns without `XLogFlush` (it only tells the WAL writer,
    `XLogSetAsyncXactLSN`); the advisory lock is released after that, when the transaction's
    locks are, so the next group (of any process) may take the lock at once.
-2. **durable**: a second, tiny transaction with the connection's ordinary
+2. **durable**: a second, tiny transaction (`_STEP2_DURABLE`) with the connection's ordinary
    `synchronous_commit` (on) that is given an xid (`pg_current_xact_id()`), so that it has a
    commit record and its commit calls `XLogFlush` up to that record. The WAL is flushed in
    order, so this makes everything before it durable, the group's rows and commit record
@@ -37,7 +37,9 @@ anchor never names a row a crash can take back.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
 import logging
 import os
 import queue
@@ -45,6 +47,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -77,6 +80,7 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
+        self._raw: Any = None  # the writer thread's own DBAPI connection
         self._coming = 0  # requests that announced an entry they have not queued yet
         self._coming_lock = threading.Lock()
         #: groups committed and entries in them, for the benchmark and tests
@@ -124,6 +128,7 @@ class GroupWriter:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 if self._pid != os.getpid():
                     self._queue = queue.SimpleQueue()
+                    self._raw = None  # the parent's, not ours to use or close
                     self.engine.dispose(close=False)  # never share the parent's sockets
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name="audit-writer",
@@ -166,30 +171,74 @@ class GroupWriter:
 
     def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
         """Append `group` (step 1, the lock released at an asynchronous commit), then make it
-        durable (step 2); only then may its entries be reported."""
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(_ASYNC_COMMIT)
-            appended = audit.append_many(
-                conn, entries=[dataclasses.replace(t.entry, actor=t.actor) for t in group]
-            )
-        self.between_steps(appended)
-        with self.engine.begin() as conn:
-            make_durable(conn)
+        durable (step 2); only then may its entries be reported.
+
+        Three round trips on the writer's own connection in autocommit, each a string of
+        statements: BEGIN + `SET LOCAL synchronous_commit = off` + `audit_reserve` (lock, head,
+        ids); the INSERT of every row + COMMIT; BEGIN + xid + COMMIT (step 2). Every
+        round trip is a wait for the GIL on return too, so fewer of them is a shorter cycle.
+        On any error the connection is dropped (its transaction dies with it)."""
+        entries = [dataclasses.replace(t.entry, actor=t.actor) for t in group]
+        audit.keyring().require_active()
+        raw = self._connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(_STEP1_RESERVE, (audit.CHAIN_LOCK, len(entries)))
+            prev, ids, now = cur.fetchone()
+            rows, appended = audit.chain_rows(prev, ids, now, entries)
+            cur.execute(_insert_sql(len(rows)), _insert_params(rows))
+            self.between_steps(appended)
+            cur.execute(_STEP2_DURABLE)
+            cur.close()
+        except BaseException:
+            self._drop()
+            raise
         self.groups += 1
         self.entries += len(group)
         return appended
+
+    def _connection(self) -> Any:
+        """The writer's DBAPI connection, in autocommit (the SQL strings bracket their own
+        transactions), opened at first use and again after a failure."""
+        if self._raw is None:
+            raw = self.engine.raw_connection()
+            try:
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            except BaseException:
+                raw.invalidate()
+                raise
+            self._raw = raw
+        return self._raw
+
+    def _drop(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            with contextlib.suppress(Exception):  # the connection is gone either way
+                raw.invalidate()  # closed, not returned to the pool mid-transaction
 
     def between_steps(self, appended: Sequence[audit.Appended]) -> None:
         """Called after step 1's commit, before step 2: a hook for the crash tests."""
 
 
 #: step 1's commit does not wait for the WAL flush, so the chain lock goes at once
-_ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
+_STEP1_RESERVE = f"BEGIN; SET LOCAL synchronous_commit = off; {audit.RESERVE_SQL}"
+#: step 2: a transaction with an xid, committed with the ordinary synchronous_commit
+_STEP2_DURABLE = "BEGIN; SELECT pg_current_xact_id(); COMMIT"
+_JSON_COLUMNS = frozenset({"fields", "detail"})
+_ROW_SQL = (
+    "(" + ", ".join("%s::jsonb" if c in _JSON_COLUMNS else "%s" for c in audit.ROW_COLUMNS) + ")"
+)
 
 
-def make_durable(conn: sa.Connection) -> None:
-    """Give the caller's transaction an xid, so that its commit (with the connection's
-    ordinary synchronous_commit) flushes the WAL up to its own commit record, and so past
-    every commit before it (the WAL is flushed in order). A transaction without an xid
-    writes no commit record and would not wait at all."""
-    conn.exec_driver_sql("SELECT pg_current_xact_id()")
+def _insert_sql(n: int) -> str:
+    """One INSERT of `n` rows, then the asynchronous COMMIT that releases the chain lock."""
+    return (f"INSERT INTO audit_event ({', '.join(audit.ROW_COLUMNS)}) VALUES "
+            + ", ".join([_ROW_SQL] * n) + "; COMMIT")  # fmt: skip
+
+
+def _insert_params(rows: Sequence[dict[str, Any]]) -> list[Any]:
+    return [
+        json.dumps(row[c], ensure_ascii=False) if c in _JSON_COLUMNS else row[c]
+        for row in rows
+        for c in audit.ROW_COLUMNS
+    ]
