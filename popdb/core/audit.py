@@ -390,8 +390,9 @@ def anchor(session: Session) -> Anchor:
     """The chain's head; the session's commit (before the anchor is kept) also makes that head
     durable: the verify's group commit answers only after its rows are flushed, but they are
     visible a moment before (popdb.core.audit_writer), and an anchor must not name a row a
-    crash could still take back. The xid gives the commit a record to flush up to."""
-    session.execute(sa.text("SELECT pg_current_xact_id()"))
+    crash could still take back. The logical message is WAL of the session's own, so that its
+    commit flushes (a transaction that wrote nothing commits without waiting)."""
+    session.execute(sa.text("SELECT pg_logical_emit_message(true, 'popdb.audit.anchor', '')"))
     head = session.execute(
         sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

@@ -19,11 +19,16 @@ fsync and the groups of all processes flush together at the WAL instead of one a
    `XLogSetAsyncXactLSN`); the advisory lock is released after that, when the transaction's
    locks are, so the next group (of any process) may take the lock at once.
 2. **durable**: a second, tiny transaction (`_STEP2_DURABLE`) with the connection's ordinary
-   `synchronous_commit` (on) that is given an xid (`pg_current_xact_id()`), so that it has a
-   commit record and its commit calls `XLogFlush` up to that record. The WAL is flushed in
+   `synchronous_commit` (on) that writes one transactional logical message
+   (`pg_logical_emit_message(true, ...)`: it takes an xid and writes a WAL record, nothing
+   else). A transaction that has written WAL commits with `XLogFlush` up to its own commit
+   record (and waits for a synchronous replica, `SyncRepWaitForLSN`). The WAL is flushed in
    order, so this makes everything before it durable, the group's rows and commit record
    included. Only then is any entry of the group reported; a failure in either step is
-   `AuditUnavailable` (a 503).
+   `AuditUnavailable` (a 503). An xid alone (`pg_current_xact_id()`) is not enough:
+   `RecordTransactionCommit` decides `wrote_xlog` before it writes the commit record, and a
+   transaction that wrote no WAL of its own commits asynchronously whatever the setting (the
+   crash test found this: every answered row lost).
 
 The crash property: the chain order is the commit order, and the commit records are in the
 WAL in that order (a group reads the head only once the previous group's commit record is in
@@ -175,7 +180,7 @@ class GroupWriter:
 
         Three round trips on the writer's own connection in autocommit, each a string of
         statements: BEGIN + `SET LOCAL synchronous_commit = off` + `audit_reserve` (lock, head,
-        ids); the INSERT of every row + COMMIT; BEGIN + xid + COMMIT (step 2). Every
+        ids); the INSERT of every row + COMMIT; BEGIN + logical message + COMMIT (step 2). Every
         round trip is a wait for the GIL on return too, so fewer of them is a shorter cycle.
         On any error the connection is dropped (its transaction dies with it)."""
         entries = [dataclasses.replace(t.entry, actor=t.actor) for t in group]
@@ -222,8 +227,11 @@ class GroupWriter:
 
 #: step 1's commit does not wait for the WAL flush, so the chain lock goes at once
 _STEP1_RESERVE = f"BEGIN; SET LOCAL synchronous_commit = off; {audit.RESERVE_SQL}"
-#: step 2: a transaction with an xid, committed with the ordinary synchronous_commit
-_STEP2_DURABLE = "BEGIN; SELECT pg_current_xact_id(); COMMIT"
+#: step 2: a transaction that writes WAL (an xid and a logical message of no content),
+#: committed with the ordinary synchronous_commit: its commit flushes the WAL past step 1's
+_STEP2_DURABLE = (
+    "BEGIN; SELECT pg_logical_emit_message(true, 'popdb.audit.durable', ''); COMMIT"
+)
 _JSON_COLUMNS = frozenset({"fields", "detail"})
 _ROW_SQL = (
     "(" + ", ".join("%s::jsonb" if c in _JSON_COLUMNS else "%s" for c in audit.ROW_COLUMNS) + ")"

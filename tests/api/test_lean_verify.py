@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -310,6 +310,45 @@ def test_group_commit_gives_each_entry_its_own_row_and_the_chain_verifies(
     assert {a.id for a in got} == set(stored)
     assert sum(w.entries for w in writers) == 180 and sum(w.groups for w in writers) <= 180
     engine.dispose()
+
+
+_FLUSHED_PAST = sa.text("SELECT pg_current_wal_flush_lsn() >= CAST(:l AS pg_lsn)")
+
+
+class _Probing(GroupWriter):
+    """Looks at the server from another connection between the group commit's two steps."""
+
+    def __init__(self, engine: sa.Engine, probe: sa.Engine) -> None:
+        super().__init__(engine)
+        self.probe = probe
+        self.seen: list[tuple[bool, str]] = []
+
+    def between_steps(self, appended: Sequence[audit.Appended]) -> None:
+        with self.probe.begin() as conn:
+            free = conn.scalar(sa.text("SELECT pg_try_advisory_xact_lock(:k)"),
+                               {"k": audit.CHAIN_LOCK})  # fmt: skip
+            lsn = conn.scalar(sa.text("SELECT pg_current_wal_insert_lsn()::text"))
+        self.seen.append((bool(free), lsn))
+
+
+def test_the_chain_lock_is_free_before_the_flush_and_the_answer_waits_for_the_flush(
+    committed_url: str,
+) -> None:
+    """Step 1 releases the chain lock at its (asynchronous) commit: another session can take
+    it before the group is durable. The entry is only returned once the WAL is flushed past
+    everything step 1 wrote (insert position seen between the steps ≤ flush position after)."""
+    probe = sa.create_engine(committed_url)
+    writer = _Probing(sa.create_engine(committed_url), probe)
+    for n in range(5):
+        writer.append(audit.Actor(None, "probe", "operator"), audit.Entry("test.flush"))
+        with probe.connect() as conn:
+            flushed = conn.scalar(_FLUSHED_PAST, {"l": writer.seen[-1][1]})
+        assert writer.seen[-1][0], "the chain lock was still held between the steps"
+        assert flushed, f"append {n} returned before its group was flushed to the WAL"
+    with probe.connect() as conn:
+        assert audit.verify(conn).ok
+    probe.dispose()
+    writer.engine.dispose()
 
 
 def test_a_writer_whose_database_is_gone_raises_for_every_waiting_entry() -> None:
