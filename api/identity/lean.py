@@ -293,9 +293,10 @@ class LeanVerify:
                 max_overflow=settings.web_threads, hide_parameters=True,
             )  # fmt: skip
             self.writer = GroupWriter(
-                sa.create_engine(engine.url, pool_size=1, max_overflow=1, hide_parameters=True),
+                sa.create_engine(engine.url, pool_size=2, max_overflow=1, hide_parameters=True),
                 max_batch=settings.audit_group_max,
                 max_wait_s=settings.audit_group_wait_ms / 1000,
+                pipeline=settings.audit_group_pipeline,
             )  # fmt: skip
 
     @property

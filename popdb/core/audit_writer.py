@@ -77,8 +77,25 @@ class _Ticket:
 class GroupWriter:
     """Appends audit entries for many threads, committing them in groups."""
 
-    def __init__(self, engine: sa.Engine, *, max_batch: int = 64, max_wait_s: float = 0.001):
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        max_batch: int = 64,
+        max_wait_s: float = 0.001,
+        pipeline: bool = True,
+    ):
         self.engine = engine
+        #: step 2 on a thread (and connection) of its own, one flush for every group appended
+        #: since the last: the writer thread appends the next groups meanwhile
+        self.pipeline = pipeline
+        self._flushq: queue.SimpleQueue[tuple[list[_Ticket], list[audit.Appended]]] = (
+            queue.SimpleQueue()
+        )
+        self._flusher: threading.Thread | None = None
+        self._flush_raw: Any = None
+        #: flushes done (step 2), for the benchmark and tests
+        self.flushes = 0
         self.max_batch = max(1, max_batch)
         self.max_wait_s = max(0.0, max_wait_s)
         self._queue: queue.SimpleQueue[_Ticket] = queue.SimpleQueue()
@@ -133,9 +150,14 @@ class GroupWriter:
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 if self._pid != os.getpid():
                     self._queue = queue.SimpleQueue()
-                    self._raw = None  # the parent's, not ours to use or close
+                    self._flushq = queue.SimpleQueue()
+                    self._raw = self._flush_raw = None  # the parent's, not ours to close
                     self.engine.dispose(close=False)  # never share the parent's sockets
                 self._pid = os.getpid()
+                if self.pipeline:
+                    self._flusher = threading.Thread(target=self._flush_run, daemon=True,
+                                                     name="audit-flusher")  # fmt: skip
+                    self._flusher.start()
                 self._thread = threading.Thread(target=self._run, name="audit-writer",
                                                 daemon=True)  # fmt: skip
                 self._thread.start()
@@ -162,76 +184,130 @@ class GroupWriter:
         while True:
             group = self._take()
             try:
-                appended = self.write(group)
+                appended = self._step1(group)
+                self.between_steps(appended)
+                if self.pipeline:
+                    self._flushq.put((group, appended))
+                    continue
+                self._step2()
             except Exception as exc:  # noqa: BLE001 (every failure: no answer, a 503)
-                log.warning("audit group of %d not committed: %s", len(group),
-                            type(exc).__name__)  # fmt: skip
-                for ticket in group:
-                    ticket.failed = exc
-                    ticket.done.set()
+                _fail(group, exc)
                 continue
-            for ticket, row in zip(group, appended, strict=True):
-                ticket.appended = row
-                ticket.done.set()
+            self.groups += 1
+            self.entries += len(group)
+            _release(group, appended)
+
+    def _flush_run(self) -> None:
+        """Step 2 for every group appended since the last flush, then their answers."""
+        while True:
+            done = [self._flushq.get()]
+            while True:
+                try:
+                    done.append(self._flushq.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._step2()
+            except Exception as exc:  # noqa: BLE001 (every failure: no answer, a 503)
+                for group, _ in done:
+                    _fail(group, exc)
+                continue
+            for group, appended in done:
+                self.groups += 1
+                self.entries += len(group)
+                _release(group, appended)
 
     def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
-        """Append `group` (step 1, the lock released at an asynchronous commit), then make it
-        durable (step 2); only then may its entries be reported.
+        """Both steps for `group`, in the caller's thread: its rows, once durable."""
+        appended = self._step1(group)
+        self.between_steps(appended)
+        self._step2()
+        return appended
 
-        Three round trips on the writer's own connection in autocommit, each a string of
+    def _step1(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
+        """Append `group` under the chain lock, released at an asynchronous commit.
+
+        Two round trips on the writer's own connection in autocommit, each a string of
         statements: BEGIN + `SET LOCAL synchronous_commit = off` + `audit_reserve` (lock, head,
-        ids); the INSERT of every row + COMMIT; BEGIN + logical message + COMMIT (step 2). Every
-        round trip is a wait for the GIL on return too, so fewer of them is a shorter cycle.
-        On any error the connection is dropped (its transaction dies with it)."""
+        ids); the INSERT of every row + COMMIT. Every round trip is a wait for the GIL on
+        return too, so fewer of them is a shorter cycle. On any error the connection is
+        dropped (its transaction dies with it)."""
         entries = [dataclasses.replace(t.entry, actor=t.actor) for t in group]
         audit.keyring().require_active()
-        raw = self._connection()
+        raw = self._raw = self._connection(self._raw)
         try:
             cur = raw.cursor()
             cur.execute(_STEP1_RESERVE, (audit.CHAIN_LOCK, len(entries)))
             prev, ids, now = cur.fetchone()
             rows, appended = audit.chain_rows(prev, ids, now, entries)
             cur.execute(_insert_sql(len(rows)), _insert_params(rows))
-            self.between_steps(appended)
-            cur.execute(_STEP2_DURABLE)
             cur.close()
         except BaseException:
-            self._drop()
+            _drop(raw)
+            self._raw = None
             raise
-        self.groups += 1
-        self.entries += len(group)
         return appended
 
-    def _connection(self) -> Any:
-        """The writer's DBAPI connection, in autocommit (the SQL strings bracket their own
-        transactions), opened at first use and again after a failure."""
-        if self._raw is None:
+    def _step2(self) -> None:
+        """Flush the WAL past every step 1 committed before this call (one round trip)."""
+        raw = self._flush_raw if self.pipeline else self._raw
+        raw = self._connection(raw)
+        if self.pipeline:
+            self._flush_raw = raw
+        else:
+            self._raw = raw
+        try:
+            with raw.cursor() as cur:
+                cur.execute(_STEP2_DURABLE)
+        except BaseException:
+            _drop(raw)
+            if self.pipeline:
+                self._flush_raw = None
+            else:
+                self._raw = None
+            raise
+        self.flushes += 1
+
+    def _connection(self, raw: Any) -> Any:
+        """`raw`, or when None a new DBAPI connection in autocommit (the SQL strings bracket
+        their own transactions)."""
+        if raw is None:
             raw = self.engine.raw_connection()
             try:
                 raw.driver_connection.autocommit = True  # type: ignore[union-attr]
             except BaseException:
                 raw.invalidate()
                 raise
-            self._raw = raw
-        return self._raw
-
-    def _drop(self) -> None:
-        raw, self._raw = self._raw, None
-        if raw is not None:
-            with contextlib.suppress(Exception):  # the connection is gone either way
-                raw.invalidate()  # closed, not returned to the pool mid-transaction
+        return raw
 
     def between_steps(self, appended: Sequence[audit.Appended]) -> None:
         """Called after step 1's commit, before step 2: a hook for the crash tests."""
+
+
+def _fail(group: Sequence[_Ticket], exc: BaseException) -> None:
+    log.warning("audit group of %d not committed: %s", len(group), type(exc).__name__)
+    for ticket in group:
+        ticket.failed = exc
+        ticket.done.set()
+
+
+def _release(group: Sequence[_Ticket], appended: Sequence[audit.Appended]) -> None:
+    for ticket, row in zip(group, appended, strict=True):
+        ticket.appended = row
+        ticket.done.set()
+
+
+def _drop(raw: Any) -> None:
+    """Close a connection that failed (never back to the pool mid-transaction)."""
+    with contextlib.suppress(Exception):  # the connection is gone either way
+        raw.invalidate()
 
 
 #: step 1's commit does not wait for the WAL flush, so the chain lock goes at once
 _STEP1_RESERVE = f"BEGIN; SET LOCAL synchronous_commit = off; {audit.RESERVE_SQL}"
 #: step 2: a transaction that writes WAL (an xid and a logical message of no content),
 #: committed with the ordinary synchronous_commit: its commit flushes the WAL past step 1's
-_STEP2_DURABLE = (
-    "BEGIN; SELECT pg_logical_emit_message(true, 'popdb.audit.durable', ''); COMMIT"
-)
+_STEP2_DURABLE = "BEGIN; SELECT pg_logical_emit_message(true, 'popdb.audit.durable', ''); COMMIT"
 _JSON_COLUMNS = frozenset({"fields", "detail"})
 _ROW_SQL = (
     "(" + ", ".join("%s::jsonb" if c in _JSON_COLUMNS else "%s" for c in audit.ROW_COLUMNS) + ")"

@@ -83,6 +83,9 @@ class Settings:
     #: first (POPDB_AUDIT_GROUP_WAIT_MS) and the most entries in one commit
     audit_group_wait_ms: float = 0.0
     audit_group_max: int = 64
+    #: flush the WAL for the groups on a thread of its own, while the next groups are
+    #: appended (POPDB_AUDIT_GROUP_PIPELINE=0: append, flush, answer, one group at a time)
+    audit_group_pipeline: bool = True
     identity_max_body_bytes: int = 1024 * 1024
     agency_rate_per_second: int = 20
     agency_rate_per_day: int = 100_000
@@ -142,6 +145,7 @@ class Settings:
             lean_verify=_bool("POPDB_LEAN_VERIFY", True),
             audit_group_wait_ms=_float("POPDB_AUDIT_GROUP_WAIT_MS", 0.0),
             audit_group_max=_int("POPDB_AUDIT_GROUP_MAX", 64),
+            audit_group_pipeline=_bool("POPDB_AUDIT_GROUP_PIPELINE", True),
             identity_max_body_bytes=_int("POPDB_IDENTITY_MAX_BODY_BYTES", 1024 * 1024),
             agency_rate_per_second=_int("POPDB_AGENCY_RATE_PER_SECOND", 20),
             agency_rate_per_day=_int("POPDB_AGENCY_RATE_PER_DAY", 100_000),

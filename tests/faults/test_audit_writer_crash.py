@@ -39,8 +39,8 @@ ACTOR = audit.Actor(None, "crash test", "operator")
 class HeldWriter(GroupWriter):
     """A writer that, when armed, stops between step 1 and step 2 until released."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        super().__init__(engine, max_wait_s=0.0)
+    def __init__(self, engine: sa.Engine, pipeline: bool = True) -> None:
+        super().__init__(engine, max_wait_s=0.0, pipeline=pipeline)
         self.armed = threading.Event()
         self.held = threading.Event()
         self.release = threading.Event()
@@ -88,12 +88,13 @@ def _append_in_thread(writer: GroupWriter, tag: str, out: dict[str, object]) -> 
     return thread
 
 
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipelined", "one-group-at-a-time"])
 def test_a_crash_between_the_steps_keeps_every_answered_row_and_the_chain(
-    server: tuple[OwnServer, str],
+    server: tuple[OwnServer, str], pipeline: bool
 ) -> None:
     own, url = server
-    a = HeldWriter(sa.create_engine(url, poolclass=sa.pool.NullPool))
-    b = GroupWriter(sa.create_engine(url, poolclass=sa.pool.NullPool))
+    a = HeldWriter(sa.create_engine(url, poolclass=sa.pool.NullPool), pipeline)
+    b = GroupWriter(sa.create_engine(url, poolclass=sa.pool.NullPool), pipeline=pipeline)
     answered = {f"before-{i}": b.append(ACTOR, audit.Entry("test.crash")) for i in range(3)}
     out: dict[str, object] = {}
     a.armed.set()
