@@ -217,13 +217,6 @@ class GroupWriter:
                 self.entries += len(group)
                 _release(group, appended)
 
-    def write(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
-        """Both steps for `group`, in the caller's thread: its rows, once durable."""
-        appended = self._step1(group)
-        self.between_steps(appended)
-        self._step2()
-        return appended
-
     def _step1(self, group: Sequence[_Ticket]) -> list[audit.Appended]:
         """Append `group` under the chain lock, released at an asynchronous commit.
 
