@@ -4,14 +4,15 @@
     python -m tests.bench.missed_pairs eval --workdir DIR [--files ...] [--show 20]
 
 `load` writes each labelled file (the FEBRL sets, `independent`/`independent2` 15k,
-`foreign` and popdb.synthetic's DC01 `synthetic` 10k, seed 42) and imports it once,
-without matching, into its own database (`popdb_missed_<file>`). `eval` runs the
-engine's pipeline (keys, blocking, EM training, scoring, decisions, clustering: what `dedup.run.run` does on a first run) in a transaction
-that is rolled back, so a rule change is measured on the same loaded records in seconds,
-and sorts every missed true pair into one category: never a candidate pair, held in review
-(by the hold or refusal reason), or scored distinct; rejected rows (no name) apart. It also
-prints the review load: items left open per 1,000 records, and how many are true matches.
-Only the engine is measured; the peers run in `scripts/bench dedup`.
+`foreign` and popdb.synthetic's DC01 `synthetic` 10k, seed 42) and imports it once, without
+matching, into its own database (`popdb_missed_<file>`). `eval` runs the engine's pipeline
+(keys, blocking, EM training, scoring, decisions, clustering: what `dedup.run.run` does on a
+first run) in a transaction that is rolled back, so a rule change is measured on the same
+loaded records in seconds, and sorts every missed true pair into one category: never a
+candidate pair, held in review (by the hold or refusal reason), or scored distinct; rejected
+rows (no name) apart. It also prints the review load: items left open per 1,000 records, and
+how many are true matches. Only the engine is measured; the peers run in `scripts/bench
+dedup`.
 """
 
 from __future__ import annotations
