@@ -158,6 +158,9 @@ class NameComparison(Comparison):
     tf: bool = False
     any_order: str | None = None
     typo: bool = False
+    #: The fold of `swap_with`: with it, a name swapped with the family name and mistyped
+    #: on one side ("white brandon" / "brandon whtie") is swapped too (`_swapped_mistyped`).
+    swap_fold: str | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -189,7 +192,9 @@ class NameComparison(Comparison):
     def needs(self) -> tuple[str, ...]:
         extra = (self.fold_column,) if self.fold_column else ()
         order = (self.any_order,) if self.swap_with and self.any_order else ()
-        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order)
+        crossed = (self.swap_fold,) if self.swap_with and self.swap_fold else ()
+        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order,
+                *crossed)  # fmt: skip
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
         conds = [_equal(frame, self.column, left, right)]
@@ -200,6 +205,9 @@ class NameComparison(Comparison):
             swapped = (col[left] == other[right]) & (other[left] == col[right])
             if self.any_order:
                 swapped |= _equal(frame, self.any_order, left, right)
+            if self.swap_fold and self.fold_column:
+                swapped |= _swapped_mistyped(frame, self.fold_column, self.swap_fold, left,
+                                             right, self.thresholds[-1])  # fmt: skip
             conds.append(swapped)
         # Similarity on the fold when there is one: the diacritics already had their level.
         similarity = _similarity(frame, self.fold_column or self.column, left, right,
@@ -208,6 +216,35 @@ class NameComparison(Comparison):
         if self.typo:
             conds.append(one_typo(frame, self.fold_column or self.column, left, right))
         return conds
+
+
+def _swapped_mistyped(
+    frame: Frame, column: str, other: str, left: IntArray, right: IntArray, threshold: float
+) -> BoolArray:
+    """Pairs whose two name parts are written crosswise (one's given name is the other's
+    family name) with one of the two crossings mistyped: one crossing equal on the fold,
+    the other alike (Jaro–Winkler ≥ `threshold`, the lowest similar level). Twins share the
+    family name, so a crossing is never theirs; FEBRL swaps and mistypes in one record."""
+    col, oth = frame[column], frame[other]
+    a = _known_equal(col[left], oth[right])
+    b = _known_equal(oth[left], col[right])
+    out = np.zeros(len(left), dtype=bool)
+    rows = np.flatnonzero(a ^ b)
+    x = np.where(a[rows], oth[left[rows]], col[left[rows]])
+    y = np.where(a[rows], col[right[rows]], oth[right[rows]])
+    known = np.fromiter((p is not None and q is not None for p, q in zip(x, y, strict=True)),
+                        bool, len(rows))  # fmt: skip
+    rows, x, y = rows[known], x[known], y[known]
+    if len(rows):
+        jw = distance.JaroWinkler.normalized_similarity
+        score = process.cpdist(x.tolist(), y.tolist(), scorer=jw, workers=-1)
+        out[rows] = score >= threshold
+    return out
+
+
+def _known_equal(x: np.ndarray, y: np.ndarray) -> BoolArray:
+    return np.fromiter((p is not None and p == q for p, q in zip(x, y, strict=True)), bool,
+                       len(x))  # fmt: skip
 
 
 def one_typo(frame: Frame, column: str, left: IntArray, right: IntArray) -> BoolArray:
@@ -329,6 +366,7 @@ ALL_COMPARISONS: tuple[Comparison, ...] = (
         tf=True,
         any_order="name_sorted",
         typo=True,
+        swap_fold="family_fold",
     ),
     NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,)),
     DateComparison("dob"),

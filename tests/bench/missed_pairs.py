@@ -156,6 +156,7 @@ def evaluate(name: str, workdir: Path, show: int = 0) -> dict[str, Any]:
     pair_index = {(int(a), int(b)): j for j, (a, b) in enumerate(ends)}
     categories: Counter[str] = Counter()
     examples: list[str] = []
+    missed: list[str] = []
     for members in by_truth.values():
         for i, a in enumerate(members):
             for b in members[i + 1 :]:
@@ -167,7 +168,7 @@ def evaluate(name: str, workdir: Path, show: int = 0) -> dict[str, Any]:
                     continue
                 j = pair_index.get((x, y))
                 if j is None:
-                    category = "never a candidate"
+                    category = f"never a candidate ({_numbers(frame, x, y)})"
                 elif final[j] == REVIEW:
                     category = f"review: {reasons.get(j, 'uncertain')}"
                 elif final[j] == DISTINCT:
@@ -177,6 +178,7 @@ def evaluate(name: str, workdir: Path, show: int = 0) -> dict[str, Any]:
                 else:
                     category = "?"
                 categories[category] += 1
+                missed.append(f"{a}\t{b}\t{category}")
                 if len(examples) < show:
                     examples.append(f"{category}: {_describe(frame, x)} || {_describe(frame, y)}"
                                     + (f" p={scores.probability[j]:.3f}" if j is not None else ""))
@@ -191,9 +193,27 @@ def evaluate(name: str, workdir: Path, show: int = 0) -> dict[str, Any]:
         "pairs_per_rule": {r.rule: r.new_pairs for r in report.rules},
     }  # fmt: skip
     print(json.dumps(out, ensure_ascii=False))
+    (workdir / f"{name}.missed.tsv").write_text("".join(f"{m}\n" for m in sorted(missed)))
     for line in examples:
         print("   ", line)
     return out
+
+
+def _numbers(frame: Any, x: int, y: int) -> str:
+    """How a never-blocked pair's other document numbers relate: one slip apart with a half
+    kept (the half rules' companions failed), one slip across the middle (neither half
+    equal), or not one number."""
+    from dedup.clustering import one_slip
+
+    a, b = frame["other_id"][x], frame["other_id"][y]
+    if a is None or b is None:
+        return "a number missing"
+    if not one_slip(a, b):
+        return "numbers differ"
+    head = frame["other_id_head"]
+    tail = frame["other_id_tail"]
+    kept = head[x] == head[y] or tail[x] == tail[y]
+    return "one slip, a half kept" if kept else "one slip across the middle"
 
 
 def _describe(frame: Any, i: int) -> str:

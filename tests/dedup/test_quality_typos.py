@@ -63,3 +63,22 @@ def test_twins_named_hoa_and_hao_stay_held_kia_for_kai_does_not():
     )
     similar = similar_names(frame, pairs, Gammas(("given_name",), gamma[:, None]), model)
     assert similar.tolist() == [True, False]
+
+
+def test_a_name_swapped_with_the_family_name_and_mistyped_is_swapped():
+    # FEBRL 1: "brandon white" written "whtie brandon" (given name in the family
+    # column, the family name mistyped); FEBRL 3 "amner neumann" / "neumann amber"
+    frame = frame_of(
+        record(given_name="brandon", family_name="white"),
+        record(given_name="whtie", family_name="brandon"),
+        record(given_name="neumann", family_name="amner"),
+        record(given_name="amber", family_name="neumann"),
+        # twins share the family name: never a crossing
+        record(given_name="brandon", family_name="white"),
+        record(given_name="branson", family_name="white"),
+    )  # fmt: skip
+    gamma = GIVEN.gammas(frame, np.array([0, 2, 4]), np.array([1, 3, 5]))
+    assert [GIVEN.levels[g] for g in gamma] == ["swapped", "swapped", "jaro_winkler_0.92"]
+    # a model saved without `swap_fold` keeps the exact crossing only
+    old = comparison_from_dict({k: v for k, v in GIVEN.to_dict().items() if k != "swap_fold"})
+    assert [old.levels[g] for g in old.gammas(frame, np.array([0]), np.array([1]))] == ["else"]
