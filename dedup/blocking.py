@@ -108,6 +108,10 @@ DEFAULT_RULES: tuple[BlockingRule, ...] = (
     # tells apart by their given names; a pair with no family name on either record and a
     # mistyped given name is found by nothing else
     BlockingRule("address_dob", ("address", "dob_year", "dob_month", "dob_day")),
+    # the number with two adjacent digits swapped across its middle (neither half kept):
+    # the number without its two middle digits, with the birth year (alone, its pairs were
+    # 5-8 % more candidates, nearly all strangers', and moved the trained model)
+    BlockingRule("other_id_outer", ("other_id_outer", "dob_year")),
 )
 
 

@@ -146,7 +146,10 @@ class NameComparison(Comparison):
     tokens in sorted order) that level also holds the same full name written in another
     order ("Nguyễn Minh Hào" / "Minh Hào Nguyễn": split as family "Minh", given "Nguyễn").
     `tf` adjusts the exact level by how common the name is: two Nguyễn agree far more often
-    by chance than two Âu Dương.
+    by chance than two Âu Dương. With `typo`, a last level before "else" holds the names
+    Jaro–Winkler misses that are one name with two letters swapped (`one_typo`): "kia" /
+    "kai" scores 0.6 (its window is too small for short names), yet twins get two names,
+    not two spellings of one.
     """
 
     fold_column: str | None = None
@@ -154,6 +157,10 @@ class NameComparison(Comparison):
     swap_with: str | None = None
     tf: bool = False
     any_order: str | None = None
+    typo: bool = False
+    #: The fold of `swap_with`: with it, a name swapped with the family name and mistyped
+    #: on one side ("white brandon" / "brandon whtie") is swapped too (`_swapped_mistyped`).
+    swap_fold: str | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -163,6 +170,8 @@ class NameComparison(Comparison):
         if self.swap_with:
             levels.append("swapped")
         levels += [f"jaro_winkler_{t:g}" for t in self.thresholds]
+        if self.typo:
+            levels.append("one_typo")
         return (*levels, "else")
 
     @property
@@ -173,7 +182,7 @@ class NameComparison(Comparison):
     def agreement(self) -> tuple[int, ...]:
         """Exact, exact but for diacritics, or swapped with the family name: "Hà" and "Hằng"
         (twins' names) are similar, not one name."""
-        return tuple(range(len(self.levels) - len(self.thresholds) - 1))
+        return tuple(range(1 + bool(self.fold_column) + bool(self.swap_with)))
 
     def implied_levels(self, equal: frozenset[str]) -> tuple[int, ...]:
         if self.column in equal:
@@ -183,7 +192,9 @@ class NameComparison(Comparison):
     def needs(self) -> tuple[str, ...]:
         extra = (self.fold_column,) if self.fold_column else ()
         order = (self.any_order,) if self.swap_with and self.any_order else ()
-        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order)
+        crossed = (self.swap_fold,) if self.swap_with and self.swap_fold else ()
+        return (self.column, *extra, *((self.swap_with,) if self.swap_with else ()), *order,
+                *crossed)  # fmt: skip
 
     def conditions(self, frame: Frame, left: IntArray, right: IntArray) -> list[BoolArray]:
         conds = [_equal(frame, self.column, left, right)]
@@ -194,12 +205,60 @@ class NameComparison(Comparison):
             swapped = (col[left] == other[right]) & (other[left] == col[right])
             if self.any_order:
                 swapped |= _equal(frame, self.any_order, left, right)
+            if self.swap_fold and self.fold_column:
+                swapped |= _swapped_mistyped(frame, self.fold_column, self.swap_fold, left,
+                                             right, self.thresholds[-1])  # fmt: skip
             conds.append(swapped)
         # Similarity on the fold when there is one: the diacritics already had their level.
         similarity = _similarity(frame, self.fold_column or self.column, left, right,
                                  distance.JaroWinkler.normalized_similarity)  # fmt: skip
         conds += [similarity >= t for t in self.thresholds]
+        if self.typo:
+            conds.append(one_typo(frame, self.fold_column or self.column, left, right))
         return conds
+
+
+def _swapped_mistyped(
+    frame: Frame, column: str, other: str, left: IntArray, right: IntArray, threshold: float
+) -> BoolArray:
+    """Pairs whose two name parts are written crosswise (one's given name is the other's
+    family name) with one of the two crossings mistyped: one crossing equal on the fold,
+    the other alike (Jaro–Winkler ≥ `threshold`, the lowest similar level). Twins share the
+    family name, so a crossing is never theirs; FEBRL swaps and mistypes in one record."""
+    col, oth = frame[column], frame[other]
+    a = _known_equal(col[left], oth[right])
+    b = _known_equal(oth[left], col[right])
+    out = np.zeros(len(left), dtype=bool)
+    rows = np.flatnonzero(a ^ b)
+    x = np.where(a[rows], oth[left[rows]], col[left[rows]])
+    y = np.where(a[rows], col[right[rows]], oth[right[rows]])
+    known = np.fromiter((p is not None and q is not None for p, q in zip(x, y, strict=True)),
+                        bool, len(rows))  # fmt: skip
+    rows, x, y = rows[known], x[known], y[known]
+    if len(rows):
+        jw = distance.JaroWinkler.normalized_similarity
+        score = process.cpdist(x.tolist(), y.tolist(), scorer=jw, workers=-1)
+        out[rows] = score >= threshold
+    return out
+
+
+def _known_equal(x: np.ndarray, y: np.ndarray) -> BoolArray:
+    return np.fromiter((p is not None and p == q for p, q in zip(x, y, strict=True)), bool,
+                       len(x))  # fmt: skip
+
+
+def one_typo(frame: Frame, column: str, left: IntArray, right: IntArray) -> BoolArray:
+    """Pairs whose (folded) values are the same letters with two adjacent ones swapped
+    ("kia" / "kai", "joshau" / "joshua"): a slip of the keyboard, which hardly ever makes
+    another name. A letter left out, added or replaced is not one: in short names one letter
+    *is* another name (Tâm / Tân, Hà / Hải, Lan / Loan, Linh / Lịch folded "linh" / "lich"),
+    and in long ones Jaro–Winkler already rates such a slip as similar."""
+    osa = _similarity(frame, column, left, right, distance.OSA.distance)
+    hamming = _similarity(frame, column, left, right, distance.Hamming.distance)
+    codes = column_codes(frame, column)
+    lengths = np.fromiter(map(len, code_values(frame, column)), np.int64)
+    same_length = lengths[codes[left]] == lengths[codes[right]]
+    return same_length & (osa == 1) & (hamming == 2)
 
 
 @dataclass(frozen=True)
@@ -306,6 +365,8 @@ ALL_COMPARISONS: tuple[Comparison, ...] = (
         swap_with="family",
         tf=True,
         any_order="name_sorted",
+        typo=True,
+        swap_fold="family_fold",
     ),
     NameComparison("middle_name", "middle", fold_column="middle_fold", thresholds=(0.88,)),
     DateComparison("dob"),

@@ -24,6 +24,7 @@ STR_COLUMNS: tuple[str, ...] = (
     "family", "middle", "given", "family_fold", "middle_fold", "given_fold", "name_fold",
     "name_sorted", "initials", "pin", "other_id", "birth_place", "address", "commune",
     "father", "mother", "father_fold", "mother_fold", "other_id_head", "other_id_tail",
+    "other_id_outer",
 )  # fmt: skip
 #: Integer match keys; 0 (dates) and -1 (sex) mean unknown.
 INT_COLUMNS: tuple[str, ...] = ("dob_year", "dob_month", "dob_day", "sex")
@@ -95,6 +96,17 @@ def halves(key: str | None) -> tuple[str | None, str | None]:
     return key[:middle], key[middle:]
 
 
+def outer(key: str | None) -> str | None:
+    """A document number without its two middle digits (the last of the first half and the
+    first of the second, as `halves` cuts it): two adjacent digits swapped across the
+    middle change both halves and keep this; every other single slip keeps a half. One key
+    per record, where masking each digit in turn would be one per digit."""
+    if not key or len(key) < 4:
+        return None
+    middle = (len(key) + 1) // 2
+    return key[: middle - 1] + key[middle + 1 :]
+
+
 def _sorted_tokens(key: str | None) -> str | None:
     """Name tokens in sorted order: the same key whichever order a file wrote the name in."""
     return " ".join(sorted(key.split())) if key else None
@@ -145,6 +157,7 @@ def features(row: Mapping[str, Any]) -> dict[str, Any]:
         "mother_fold": name_fold(mother),
         "other_id_head": other_head,
         "other_id_tail": other_tail,
+        "other_id_outer": outer(other_id),
         "dob_year": row["dob_year"] or 0,
         "dob_month": row["dob_month"] or 0,
         "dob_day": row["dob_day"] or 0,

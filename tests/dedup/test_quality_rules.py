@@ -60,3 +60,18 @@ def test_no_family_name_and_a_mistyped_given_name_at_one_address_and_birth_date(
                other_id_number="1234567", permanent_address="26 southern close westleigh"),
     )  # fmt: skip
     assert _rules_of(frame) == {(0, 1): "address_dob"}
+
+
+def test_a_number_swapped_across_its_middle_with_the_birth_year_is_a_candidate():
+    # FEBRL 2 rec-352: "reid harry" / "rei d william", 3527397 / 3523797 (the fourth and
+    # fifth digits swapped: both halves changed), one birth year, the home mistyped
+    frame = frame_of(
+        record(given_name="harry", family_name="reid", dob_year=1928, dob_month=7,
+               dob_day=14, other_id_number="3527397"),
+        record(given_name="william", family_name="rei d", dob_year=1928, dob_month=7,
+               dob_day=15, other_id_number="3523797"),
+        # the same outer digits, born another year: a stranger
+        record(given_name="harry", family_name="cole", dob_year=1950, dob_month=1,
+               dob_day=2, other_id_number="3521197"),
+    )  # fmt: skip
+    assert _rules_of(frame) == {(0, 1): "other_id_outer"}

@@ -110,6 +110,7 @@ class MatchKey(Base):
     mother_fold: Mapped[str | None] = mapped_column(sa.Text)
     other_id_head: Mapped[str | None] = mapped_column(sa.Text)
     other_id_tail: Mapped[str | None] = mapped_column(sa.Text)
+    other_id_outer: Mapped[str | None] = mapped_column(sa.Text)
     dob_year: Mapped[int] = mapped_column(sa.SmallInteger)
     dob_month: Mapped[int] = mapped_column(sa.SmallInteger)
     dob_day: Mapped[int] = mapped_column(sa.SmallInteger)
