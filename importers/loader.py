@@ -13,11 +13,10 @@ whole file: flagging source keys repeated across chunks, counting, progress.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import repeat
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -82,45 +81,35 @@ def issue_line(batch_id: int, row_number: int, source_key: str | None, issue: Is
 class RawJson:
     """`raw_json` of rows given as cells under a fixed heading, a chunk at a time.
 
-    A row is its cells interleaved, in C, with ready-made pieces of JSON (`","`, `,null,` ...),
-    one set of pieces per pattern of empty cells (a handful per file). Cells that JSON must
-    escape (quotes, backslashes, control characters) are rare; a chunk that has any has its
-    rows encoded cell by cell instead.
+    A row is `["` + its cells joined by `","` + `"]`, one C join per row, and its empty cells
+    are then the only `""` in it (cells are separated by `","`, and none holds a quote), made
+    `null` by one replace. Cells that JSON must escape (quotes, backslashes, control
+    characters) are rare: they are found by counting quotes (exactly two per cell) and
+    looking for a backslash or a control character in the chunk's JSON text as a whole, and
+    a chunk that has any has its rows encoded cell by cell instead, as `json.dumps` does.
     """
 
-    def __init__(self) -> None:
-        self._pieces: dict[tuple[bool, ...], tuple[list[str], str]] = {}
-
     def rows(self, rows: list[list[str]]) -> list[str]:
-        """Each row's JSON; cells are "" when empty (never None), one per heading."""
-        if _JSON_ESCAPED.search("".join(chain.from_iterable(rows))):
+        """Each row's JSON; cells are "" when empty (never None), as many in every row."""
+        out = [f'["{cells}"]' for cells in map('","'.join, rows)]
+        body = "".join(out)
+        if (
+            body.count('"') != 2 * sum(map(len, rows))
+            or "\\" in body
+            or len(encoded := body.encode("utf-8", "surrogatepass"))
+            != len(encoded.translate(None, _CONTROLS))
+        ):
             return list(map(self.escaped, rows))
-        pieces, missing = self._pieces.get, self._pieces_for
-        out = []
-        for cells in rows:
-            mask = tuple(map(bool, cells))
-            between, end = pieces(mask) or missing(mask)
-            out.append("".join(chain.from_iterable(zip(between, cells, strict=True))) + end)
-        return out
+        return [text.replace('""', "null") for text in out]
 
     @staticmethod
     def escaped(cells: list[str]) -> str:
         """One row's JSON, each cell encoded as `json.dumps` does."""
         return "[" + ",".join(encode_basestring(c) if c else "null" for c in cells) + "]"
 
-    def _pieces_for(self, mask: tuple[bool, ...]) -> tuple[list[str], str]:
-        between: list[str] = []
-        after_text = False
-        for i, text in enumerate(mask):
-            lead = "[" if i == 0 else ('",' if after_text else ",")
-            between.append(lead + ('"' if text else "null"))
-            after_text = text
-        found = self._pieces[mask] = (between, '"]' if after_text else "]")
-        return found
 
-
-#: What JSON escapes in a string: the quote, the backslash, control characters.
-_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+#: The control characters, as bytes (`bytes.translate` deletes them in C).
+_CONTROLS = bytes(range(0x20))
 
 
 @dataclass

@@ -8,6 +8,7 @@ database's check constraints, so one odd cell can never fail a whole batch.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -21,7 +22,7 @@ from importers.copytext import NULL, copy_text
 from importers.fields import FieldValue, MappedRow
 from importers.mapping import CellPlan, FieldCells
 from popdb.core import codes, pin
-from popdb.core.dates import DateError, parse_date
+from popdb.core.dates import MIN_YEAR, DateError, parse_date
 from popdb.core.text import (
     COMPOUND_SURNAMES,
     canonical,
@@ -742,6 +743,7 @@ class BulkValidator:
         #: the work).
         self._bounded = frozenset(i for i, name, *_ in self._present if name in _BOUNDED)
         self._pin_prefixes: dict[str, Any] = {}  # 6 digits -> PinInfo, or None: not clean
+        self._dob_at = next((i for i, name, *_ in self._present if name == "dob"), -1)
         self._cross: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
         v._bulk_memos += [self._names_memo, self._pin_prefixes, self._cross]
         v._bulk_memos += [memo for *_, memo in self._present]
@@ -850,12 +852,38 @@ class BulkValidator:
         fv = cells.field_value(value)
         if fv is None:
             entry = _Entry("\t".join([NULL] * len(self.validator._owned[index])), {}, ())
-        else:
+        elif index != self._dob_at or (entry := self._plain_date(fv)) is None:  # type: ignore[assignment]
             entry = self.validator._compute(index, fv)
         if self._storing[index] or fv is None:
             self.validator._grow()
             memo[value] = entry
         return entry
+
+    def _plain_date(self, fv: FieldValue) -> _Entry | None:
+        """The date check's entry for a d/m/yyyy cell (digits, one kind of separator) that
+        is a real, whole date with nothing to say about it, without `parse_date`'s cascade
+        of patterns; None for any other cell (the check itself then runs). Such a cell takes
+        `parse_date`'s day-first form (every form tried before it starts with a 4-digit
+        year) and passes every check of `_build` and `_dob`: a known day and month, a real
+        day of that month, a year from MIN_YEAR, not 1 January (the placeholder warning),
+        not after today nor after the collection date. New dates of birth are the cells
+        that miss the memo most on every file (a third to seven tenths of the first 100,000
+        rows), at 10–14 µs each through the check."""
+        if fv.format is not None or not (
+            parts := _DAY_MONTH_YEAR.fullmatch(fv.value.strip())  # type: ignore[union-attr]
+        ):
+            return None
+        day, month, year = int(parts[1]), int(parts[3]), int(parts[4])
+        if self.validator.dob_month_first:
+            day, month = month, day
+        if not (1 <= month <= 12 and day >= 1 and year >= MIN_YEAR) or (month, day) == (1, 1):
+            return None
+        if day > calendar.monthrange(year, month)[1]:
+            return None
+        if dt.date(year, month, day) > min(self.validator.today, self.validator.collected_on):
+            return None
+        items = {"dob_year": year, "dob_month": month, "dob_day": day}
+        return _Entry(f"{year}\t{month}\t{day}", items, (), year)
 
     def _pins(
         self, index: int, cells: FieldCells, memo: dict[Any, _Entry], values: list[str | None]
@@ -921,6 +949,9 @@ class BulkValidator:
 
 
 _NAME_FIELDS = ("full_name", "family_name", "middle_name", "given_name")
+#: A date written day/month/year in digits with one kind of separator (`parse_date`'s `_DMY`
+#: form, digits only; see `BulkValidator._plain_date`).
+_DAY_MONTH_YEAR = re.compile(r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})", flags=re.ASCII)
 #: Fields whose distinct cells are few however long the file (see `BulkValidator._bounded`).
 _BOUNDED = frozenset({"dob"})
 _TEXT, _ITEMS, _SIDE_OF = itemgetter(0), itemgetter(1), itemgetter(3)

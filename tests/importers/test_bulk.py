@@ -347,3 +347,47 @@ def test_a_bad_byte_after_quote_free_rows_names_the_row_reading_row_by_row_names
         assert got == _rows_read(path, blocks=None, limits=NO_LIMITS)
         assert got[-1][0] == "bad_encoding"  # "after row N": where the decoder met it
         assert len(got) > count - 1000
+
+
+_JSON_CELL = st.one_of(
+    st.just(""),
+    st.text(alphabet='ab ý"\\\t\n\r\x00\x1f,[]nul', max_size=6),
+    st.sampled_from(['""', '","', "null", '"]', "\\u0000", "ủy ban", '"a"']),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.integers(1, 6).flatmap(
+        lambda width: st.lists(st.lists(_JSON_CELL, min_size=width, max_size=width), max_size=8)
+    )
+)
+@example(rows=[["", "", ""], ["a", "", "b"]])
+@example(rows=[['""', ""], ["", "x"]])
+def test_raw_json_of_a_chunk_is_json_dumps_of_each_row(rows: list[list[str]]) -> None:
+    """`RawJson.rows` (one join per row, empty cells made null by replacing `""`) is
+    `raw_json` of each row: json.dumps of its cells, empty ones null, whatever they hold."""
+    import json
+
+    want = [
+        json.dumps([c or None for c in r], ensure_ascii=False, separators=(",", ":"))
+        for r in rows
+    ]  # fmt: skip
+    assert loader.RawJson().rows(rows) == want
+
+
+def test_raw_json_of_a_chunk_without_escapes_is_not_encoded_cell_by_cell(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a chunk that holds a quote, backslash or control character is encoded cell by
+    cell; the others are joined whole (the fast path is the one taken on clean files)."""
+    calls: list[list[str]] = []
+    monkeypatch.setattr(loader.RawJson, "escaped", staticmethod(lambda c: calls.append(c) or ""))
+    rows = [["Nguyễn Văn An", "", "01/02/1990"], ["", "", ""]]
+    assert loader.RawJson().rows(rows) == [
+        '["Nguyễn Văn An",null,"01/02/1990"]',
+        "[null,null,null]",
+    ]
+    assert calls == []
+    loader.RawJson().rows([*rows, ["a\tb", "", ""]])
+    assert len(calls) == 3
