@@ -174,6 +174,15 @@ def _combined(parts: Sequence[IntArray]) -> IntArray:
     return _dense(combined)
 
 
+def _sorted_unique(values: IntArray) -> IntArray:
+    """`np.unique(values)` by a sort in place: numpy 2's hash-based unique took 35 of the
+    82 s of blocking at 1M records (tens of millions of pair keys), a sort about a tenth."""
+    values.sort()
+    if len(values) == 0:
+        return values
+    return values[np.r_[True, values[1:] != values[:-1]]]
+
+
 def _dense(values: IntArray) -> IntArray:
     _, inverse = np.unique(values, return_inverse=True)
     return inverse.reshape(-1).astype(np.int64)
@@ -251,7 +260,7 @@ def candidate_pairs(
         if new is not None:
             wanted = new[left] | new[right]
             left, right = left[wanted], right[wanted]
-        key = np.unique(left * n + right)
+        key = _sorted_unique(left * n + right)
         del left, right
         count.pairs = len(key)
         if len(seen) and len(key):

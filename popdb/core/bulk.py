@@ -79,3 +79,52 @@ def copy_out(connection: sa.Connection, query: str) -> Iterator[list[str | None]
         spool.seek(0)
         for line in spool:
             yield [_parse_field(cell) for cell in line.rstrip("\n").split("\t")]
+
+
+def copy_out_columns(
+    connection: sa.Connection, query: str, *, chunk: int = 200_000
+) -> Iterator[list[list[str | None]]]:
+    """The rows of `query` as columns, `chunk` rows at a time: each piece a list of
+    columns, each column a list of strings (None for NULL). Each distinct cell of a column
+    is unescaped once, not once per row: set-wise callers (match keys over a million
+    records) work per column and per distinct value."""
+    cursor = _cursor(connection)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as spool:
+        try:
+            cursor.copy_expert(f"COPY ({query}) TO STDOUT", spool)
+        finally:
+            cursor.close()
+        spool.seek(0)
+        while True:
+            lines = [line for _, line in zip(range(chunk), spool, strict=False)]
+            if not lines:
+                return
+            cells = zip(*(line.rstrip("\n").split("\t") for line in lines), strict=True)
+            out = []
+            for column in cells:
+                parsed = {cell: _parse_field(cell) for cell in set(column)}
+                out.append([parsed[cell] for cell in column])
+            yield out
+
+
+def copy_in_columns(
+    connection: sa.Connection, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> int:
+    """COPY one value list per column of `columns` into `table` (all of one length); each
+    distinct value of a column is formatted once. Returns how many rows."""
+    texts = []
+    for column in values:
+        formatted: dict[Any, str] = {}
+        texts.append([formatted.get(v) or formatted.setdefault(v, text_field(v)) for v in column])
+    rows = len(texts[0]) if texts else 0
+    cursor = _cursor(connection)
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        step = 100_000
+        for start in range(0, rows, step):
+            part = [column[start : start + step] for column in texts]
+            buffer = io.StringIO("".join("\t".join(row) + "\n" for row in zip(*part, strict=True)))
+            cursor.copy_expert(statement, buffer)
+    finally:
+        cursor.close()
+    return rows

@@ -12,7 +12,7 @@ from rapidfuzz import distance
 
 from dedup.blocking import DEFAULT_RULES, RuleCount, _rule_pairs, block_codes, candidate_pairs
 from dedup.comparisons import ALL_COMPARISONS, IdComparison, comparisons_for, compute_gammas
-from dedup.features import column_codes, features, frame_from_rows
+from dedup.features import column_codes, features, features_columns, frame_from_rows
 from dedup.model import starting_model
 from dedup.scoring import similar_names, tf_adjustments
 from dedup.training import term_frequencies
@@ -37,6 +37,10 @@ def _slip(number: str, rng: random.Random) -> str:
 def random_frame(n: int, seed: int) -> Frame:
     """Records drawn from small pools (so blocks form), with slipped numbers, numbers of
     another length, and gaps."""
+    return frame_from_rows(list(range(1, n + 1)), [features(r) for r in random_rows(n, seed)])
+
+
+def random_rows(n: int, seed: int) -> list[dict]:
     rng = random.Random(seed)
     rows = []
     for _ in range(n):
@@ -45,22 +49,32 @@ def random_frame(n: int, seed: int) -> Frame:
             pin = _slip(pin[:3] + "1" * 9, rng)  # near numbers, shared prefixes
         if rng.random() < 0.1:
             pin = pin[:9]
-        rows.append(features({
+        rows.append({
             "family_name": rng.choice(FAMILY), "middle_name": rng.choice(MIDDLE),
             "given_name": rng.choice(GIVEN), "dob_year": rng.choice([0, 1970, 1971, 1990]),
             "dob_month": rng.choice([0, 1, 5, 12]), "dob_day": rng.choice([0, 1, 5, 12]),
             "sex": rng.choice([0, 1, 2]), "personal_id_number": rng.choice([pin, None]),
             "other_id_number": rng.choice([None, _slip("123456789", rng), "123456789"]),
-            "birth_registration_code": None,
             "birth_registration_place": rng.choice(["Hà Nội", "Ha Noi", "Huế", None]),
-            "permanent_address": rng.choice(STREETS), "current_address": None,
+            "permanent_address": rng.choice(STREETS),
             "permanent_commune_code": rng.choice(["00004", "00007", None]),
-            "current_commune_code": None,
             "father_name": rng.choice(["Nguyễn Văn An", "Nguyen Van An", None]),
             "mother_name": rng.choice(["Lê Thị Bình", None]),
-            "batch_commune_code": "00004",
-        }))  # fmt: skip
-    return frame_from_rows(list(range(1, n + 1)), rows)
+            "batch_commune_code": rng.choice(["00004", None]),
+            "birth_registration_code": rng.choice([None, "", "01", "79"]),
+            "current_address": rng.choice(STREETS), "current_commune_code": rng.choice(
+                ["00004", "", None]),
+        })  # fmt: skip
+    return rows
+
+
+def test_keys_column_by_column_equal_keys_record_by_record() -> None:
+    rows = random_rows(3000, seed=5)
+    rows.append({name: None for name in rows[0]})  # nothing known at all
+    by_column = features_columns({name: [r[name] for r in rows] for name in rows[0]})
+    for k, row in enumerate(rows):
+        want = features(row)
+        assert {name: by_column[name][k] for name in want} == want, row
 
 
 @pytest.fixture(scope="module")
