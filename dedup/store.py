@@ -12,44 +12,34 @@ import numpy as np
 import sqlalchemy as sa
 
 from dedup.comparisons import Comparison
-from dedup.features import (
-    COLUMNS,
-    INT_COLUMNS,
-    SOURCE_COLUMNS,
-    features_columns,
-    frame_from_columns,
-)
+from dedup.features import COLUMNS, INT_COLUMNS, SOURCE_COLUMNS, features, frame_from_columns
 from dedup.scoring import DECISIONS, REVIEW
 from dedup.types import Frame, Gammas, Pairs, Scores
-from popdb.core.bulk import copy_in, copy_in_columns, copy_out, copy_out_columns
+from popdb.core.bulk import copy_in, copy_out
 
 _INT_SOURCE = {"id", "dob_year", "dob_month", "dob_day", "sex"}
 
 
 def compute_missing_keys(connection: sa.Connection) -> int:
-    """Match keys for every accepted record that has none yet; returns how many.
-
-    Column by column (`features_columns`), 200,000 records at a time: each key is computed
-    and each COPY cell formatted once per distinct value, not once per record."""
+    """Match keys for every accepted record that has none yet; returns how many."""
     query = (
         f"SELECT {', '.join('sr.' + c for c in SOURCE_COLUMNS)}, b.commune_code "
         "FROM source_record sr JOIN import_batch b ON b.id = sr.batch_id "
         "LEFT JOIN match_key k ON k.record_id = sr.id "
         "WHERE k.record_id IS NULL AND sr.status = 'accepted' ORDER BY sr.id"
     )
-    count = 0
-    for columns in copy_out_columns(connection, query):
-        source: dict[str, list] = {}
-        for name, values in zip((*SOURCE_COLUMNS, "batch_commune_code"), columns, strict=True):
-            if name in _INT_SOURCE:
-                ints = {v: (int(v) if v is not None else None) for v in set(values)}
-                source[name] = [ints[v] for v in values]
-            else:
-                source[name] = values
-        keys = features_columns(source)
-        count += copy_in_columns(connection, "match_key", ("record_id", *COLUMNS),
-                                 [source["id"], *(keys[c] for c in COLUMNS)])  # fmt: skip
-    return count
+
+    def rows() -> Iterator[list]:
+        for *cells, batch_commune in copy_out(connection, query):
+            row = {
+                name: (int(v) if v is not None and name in _INT_SOURCE else v)
+                for name, v in zip(SOURCE_COLUMNS, cells, strict=True)
+            }
+            row["batch_commune_code"] = batch_commune
+            keys = features(row)
+            yield [row["id"], *(keys[c] for c in COLUMNS)]
+
+    return copy_in(connection, "match_key", ("record_id", *COLUMNS), rows())
 
 
 def load_frame(

@@ -12,7 +12,7 @@ from rapidfuzz import distance
 
 from dedup.blocking import DEFAULT_RULES, RuleCount, _rule_pairs, block_codes, candidate_pairs
 from dedup.comparisons import ALL_COMPARISONS, IdComparison, comparisons_for, compute_gammas
-from dedup.features import column_codes, features, features_columns, frame_from_rows
+from dedup.features import column_codes, features, frame_from_rows
 from dedup.model import starting_model
 from dedup.scoring import similar_names, tf_adjustments
 from dedup.training import term_frequencies
@@ -66,15 +66,6 @@ def random_rows(n: int, seed: int) -> list[dict]:
                 ["00004", "", None]),
         })  # fmt: skip
     return rows
-
-
-def test_keys_column_by_column_equal_keys_record_by_record() -> None:
-    rows = random_rows(3000, seed=5)
-    rows.append({name: None for name in rows[0]})  # nothing known at all
-    by_column = features_columns({name: [r[name] for r in rows] for name in rows[0]})
-    for k, row in enumerate(rows):
-        want = features(row)
-        assert {name: by_column[name][k] for name in want} == want, row
 
 
 @pytest.fixture(scope="module")
