@@ -206,6 +206,9 @@ def run(connection: sa.Connection, options: RunOptions, say: Say = lambda _: Non
                             adjust, similar)  # fmt: skip
     decision = decide(gammas, scores, model, similar)
     holds = hold_reasons(gammas, model, decision, similar)
+    # the term-frequency adjustments are in the scores now: at 1M records they are two
+    # arrays of tens of millions of pairs, held otherwise through clustering and the write
+    del adjust
     lap("score")
 
     say("clustering")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dedup.comparisons import DateComparison, NameComparison
+from dedup.features import code_values, column_codes
 from dedup.model import MatchModel
 from dedup.types import FloatArray, Frame, Gammas, Pairs, Scores
 
@@ -56,8 +57,11 @@ def tf_adjustments(model: MatchModel, frame: Frame, pairs: Pairs, gammas: Gammas
         if len(at_level) == 0:
             continue
         floor = min(table.values())
-        values = frame[comparison.column][pairs.left[at_level]]
-        freq = np.fromiter((table.get(v, floor) for v in values), np.float64, len(values))
+        # per distinct value, not per pair (tens of millions of pairs agree on a family
+        # name at 1M records): an exact pair's left value is known, so its code is ≥ 0
+        values = code_values(frame, comparison.column)
+        of_code = np.fromiter((table.get(v, floor) for v in values), np.float64, len(values))
+        freq = of_code[column_codes(frame, comparison.column)[pairs.left[at_level]]]
         adjust.columns[index] = (at_level, np.log2(expected / freq))
     return adjust
 
@@ -178,13 +182,14 @@ def similar_names(frame: Frame, pairs: Pairs, gammas: Gammas, model: MatchModel)
                           & ~np.isin(column, comparison.disagreement))  # fmt: skip
     if len(rows) == 0:
         return out
-    values = frame[comparison.column]
     records = int(model.trained_on.get("records") or 0)
     floor = max(KNOWN_NAME, KNOWN_NAME_COUNT / records) if records else KNOWN_NAME
     known = {v for v, f in table.items() if f >= floor}
-    left = np.fromiter((v in known for v in values[pairs.left[rows]]), bool, len(rows))
-    right = np.fromiter((v in known for v in values[pairs.right[rows]]), bool, len(rows))
-    out[rows] = left & right
+    # per distinct value, then per pair by its code (both sides are known: gamma ≥ 0)
+    values = code_values(frame, comparison.column)
+    common = np.fromiter((v in known for v in values), bool, len(values))
+    codes = column_codes(frame, comparison.column)
+    out[rows] = common[codes[pairs.left[rows]]] & common[codes[pairs.right[rows]]]
     return out & ~vouched(gammas, model)
 
 

@@ -420,9 +420,16 @@ def generate_pin(
         raise ValueError(f"birth_year must be an int, not {birth_year!r}")
     if not FIRST_YEAR <= birth_year <= LAST_YEAR:
         raise ValueError(f"birth_year {birth_year} is outside {FIRST_YEAR}-{LAST_YEAR}")
-    g = (birth_year - FIRST_YEAR) // 100 * 2 + (sex - 1)
     tail = (rng if rng is not None else secrets.SystemRandom()).randrange(1_000_000)
-    return f"{place_code}{g}{birth_year % 100:02d}{tail:06d}"
+    return f"{pin_prefix(place_code, sex, birth_year)}{tail:06d}"
+
+
+def pin_prefix(place_code: str, sex: int, birth_year: int) -> str:
+    """The first six digits of a PIN: place, century and sex, year (no checks: callers
+    validate as `generate_pin` does). Shared with the set-wise drawing of numbers
+    (`popdb.registry.clusters`), which adds random six-digit tails in bulk."""
+    g = (birth_year - FIRST_YEAR) // 100 * 2 + (sex - 1)
+    return f"{place_code}{g}{birth_year % 100:02d}"
 
 
 def normalize_cmnd(raw: str | int) -> str:

@@ -15,9 +15,11 @@ else pending.
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterable
 
+import numpy as np
 import sqlalchemy as sa
 
 from popdb.core import admin_units, pin
@@ -115,8 +117,11 @@ def apply_clusters(
     """))  # fmt: skip
     # The same for the records' new person ids (a first load had none): with statistics
     # that say person_id is all NULL, refresh_golden's per-person joins became nested loops,
-    # 76 s of a 20,000-record foreign-layout run (4.4 s on 100,000 DC01 records).
-    run(sa.text("ANALYZE source_record"))
+    # 76 s of a 20,000-record foreign-layout run (4.4 s on 100,000 DC01 records). Only the
+    # two columns this step changed: analysing every column read and summarised each
+    # record's raw cells and names too (5-12 s of the 100k write phase), and the other
+    # columns' statistics have not changed.
+    run(sa.text("ANALYZE source_record (person_id, matched)"))
     retired = _retire_emptied(connection, actor)
     households.follow_records(connection, sa.text("SELECT record_id FROM dedup_move"),
                               actor=actor)  # fmt: skip
@@ -309,7 +314,7 @@ def assign_numbers(
             RETURNING p.id, p.personal_id_number)
         {_PIN_EVENTS.format(source="given", state="kept")}
     """), {"actor": actor}).rowcount  # fmt: skip
-    generated = _generate_numbers(connection, rng or random.SystemRandom(), actor)
+    generated = _generate_numbers(connection, rng, actor)
     pending = connection.scalar(sa.text(
         f"SELECT count(*) FROM person WHERE id IN {IN_STAGED} "
         "AND personal_id_number IS NULL"))  # fmt: skip
@@ -344,8 +349,27 @@ def place_code(code: str | None, place: str | None, province_of: dict[str, str])
     return None
 
 
+#: Rejection bound for six-digit tails from 32 random bits: the largest multiple of a million
+#: below 2**32, so that every tail is equally likely.
+_TAIL_BOUND = (2**32 // 1_000_000) * 1_000_000
+
+
+def random_tails(count: int, rng: random.Random | None = None) -> list[int]:
+    """`count` random PIN tails (0–999,999), uniform: from the operating system's CSPRNG in
+    bulk (as `secrets` draws them, but 4 bytes per tail in one call, not one Python call per
+    person), or from `rng` when one is given (tests, synthetic data)."""
+    if rng is not None and not isinstance(rng, random.SystemRandom):
+        return [rng.randrange(1_000_000) for _ in range(count)]
+    out = np.empty(0, dtype=np.uint32)
+    while len(out) < count:
+        need = count - len(out)
+        drawn = np.frombuffer(os.urandom(4 * (need + need // 100 + 16)), dtype=np.uint32)
+        out = np.concatenate([out, drawn[drawn < _TAIL_BOUND][:need]])
+    return (out % 1_000_000).tolist()
+
+
 def _generate_numbers(
-    connection: sa.Connection, rng: random.Random, actor: str
+    connection: sa.Connection, rng: random.Random | None, actor: str
 ) -> int:
     rows = connection.execute(sa.text(f"""
         SELECT p.id, p.sex, p.dob_year, p.birth_registration_code, p.birth_registration_place
@@ -360,11 +384,21 @@ def _generate_numbers(
                 "AND vintage = ANY(:vintages) ORDER BY vintage"),
         {"vintages": pre_2025},
     ).all())  # fmt: skip
-    todo = {}
+    # Per distinct (registration code, place) and per distinct prefix, not per person: a
+    # million new persons share a few thousand of each (3.8 s of 100k records' write phase
+    # went to this loop, issue 17).
+    places: dict[tuple[str | None, str | None], str | None] = {}
+    prefixes: dict[tuple[str, int, int], str] = {}
+    todo: dict[int, str] = {}
     for person_id, sex, year, code, place in rows:
-        where = place_code(code, place, province_of)
+        where = places.get((code, place), "")
+        if where == "":
+            where = places[(code, place)] = place_code(code, place, province_of)
         if where is not None:
-            todo[person_id] = (where, sex, year)
+            prefix = prefixes.get((where, sex, year))
+            if prefix is None:
+                prefix = prefixes[(where, sex, year)] = pin.pin_prefix(where, sex, year)
+            todo[person_id] = prefix
     run = connection.execute
     run(sa.text("CREATE TEMP TABLE pin_draw (id bigint, personal_id_number text) ON COMMIT DROP"))
     run(sa.text("CREATE TEMP TABLE pin_done (id bigint, personal_id_number text) ON COMMIT DROP"))
@@ -372,9 +406,10 @@ def _generate_numbers(
         if not todo:
             break
         run(sa.text("TRUNCATE pin_draw"))
+        tails = random_tails(len(todo), rng)
         copy_in(connection, "pin_draw", ("id", "personal_id_number"), (
-            (person_id, pin.generate_pin(place_code=w, sex=s, birth_year=y, rng=rng))
-            for person_id, (w, s, y) in todo.items()))  # fmt: skip
+            (person_id, f"{prefix}{tail:06d}")
+            for (person_id, prefix), tail in zip(todo.items(), tails, strict=True)))  # fmt: skip
         claimed = run(sa.text("""
             WITH claimed AS (
                 INSERT INTO person_pin (person_id, personal_id_number, reason)
