@@ -1,4 +1,4 @@
-"""Migration 0018: match_key.other_id_outer, backfilled as `dedup.features.outer` cuts it,
+"""Migration 0015: match_key.other_id_outer, backfilled as `dedup.features.outer` cuts it,
 and dropped exactly on the way down."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def test_existing_keys_get_the_engines_outer_digits_and_lose_them_going_down(
                 conn.execute(sa.text(
                     "INSERT INTO match_key (record_id, other_id, sex, dob_year, dob_month, "
                     "dob_day) VALUES (:i, :n, -1, 0, 0, 0)"), {"i": i, "n": number})  # fmt: skip
-        migrate.upgrade(engine, "0018")
+        migrate.upgrade(engine, "0015")
         query = sa.text("SELECT other_id_outer FROM match_key ORDER BY record_id")
         with engine.connect() as conn:
             assert conn.execute(query).scalars().all() == [outer(n) for n in NUMBERS]

@@ -1,6 +1,6 @@
 """match_key: the other document number without its two middle digits
 
-Revision ID: 0018
+Revision ID: 0015
 Revises: 0014
 
 Two adjacent digits swapped across the middle of a number change both of its halves
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
+revision: str = "0015"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
