@@ -29,6 +29,7 @@ import threading
 import time
 import unicodedata
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -127,7 +128,7 @@ def _named(sql: str) -> str:
     return re.sub(r"\$(\d+)", r"%(p\1)s", sql)
 
 
-class _Store:
+class _Store(ABC):
     """One request's database: statements, the audit append, an ORM session when needed."""
 
     def __init__(self, factory: Callable[[], Session]) -> None:
@@ -139,8 +140,9 @@ class _Store:
             self._session = self._factory()
         return self._session
 
+    @abstractmethod
     def run(self, statement: tuple[str, str, str], params: list[Any]) -> list[Any]:
-        raise NotImplementedError
+        """Each store says how: a raw DBAPI connection, or the ORM session."""
 
     def claim(self, client_id: int, wanted: list[tuple[str, int, int]]
               ) -> list[tuple[str, int, float]]:  # fmt: skip
@@ -159,8 +161,9 @@ class _Store:
             self.run(hot.PRUNE, [client_id])
         return out
 
+    @abstractmethod
     def append(self, actor: audit.Actor, entry: audit.Entry) -> None:
-        raise NotImplementedError
+        """Each store says how: a raw DBAPI connection, or the ORM session."""
 
     def finish(self) -> None:
         """Commit what the ORM session holds (a "no" answer's counts and audit)."""

@@ -621,6 +621,28 @@ def standin_csv(path: Path, records: int, layout: str, seed: int) -> Spec:
 # --- ours -----------------------------------------------------------------------------------
 
 
+def bench_database(name: str) -> str:
+    """A fresh database on the test server (or POPDB_TEST_DATABASE_URL's), migrated and
+    holding the reference data, as an import expects it: its URL."""
+    import sqlalchemy as sa
+
+    from popdb.core import embedded, reference
+    from popdb.ops import migrate
+    from tests.conftest import TEST_HOME, _fresh_database
+
+    server = os.environ.get("POPDB_TEST_DATABASE_URL") or embedded.ensure_running(
+        TEST_HOME / "pgdata"
+    )
+    url = _fresh_database(server, name)
+    engine = sa.create_engine(url)
+    migrate.upgrade(engine)
+    with sa.orm.Session(engine) as session:
+        reference.load_reference_data(session)
+        session.commit()
+    engine.dispose()
+    return url
+
+
 def run_ours(
     csv_path: Path,
     spec: Spec,
@@ -630,25 +652,11 @@ def run_ours(
     memory_limit_mb: float,
 ) -> PeerResult:
     """Import, dedup run, export through the product CLI on a fresh database."""
-    import sqlalchemy as sa
-
-    from popdb.core import embedded, reference
-    from popdb.ops import migrate
     from tests.bench.peers import _source_keys
-    from tests.conftest import TEST_HOME, _fresh_database
 
     keys = _source_keys(csv_path, spec)
     result = PeerResult("ours", keys, None, 0.0, 0.0)
-    server = os.environ.get("POPDB_TEST_DATABASE_URL") or embedded.ensure_running(
-        TEST_HOME / "pgdata"
-    )
-    url = _fresh_database(server, "popdb_bench_dedup")
-    engine = sa.create_engine(url)
-    migrate.upgrade(engine)
-    with sa.orm.Session(engine) as session:
-        reference.load_reference_data(session)
-        session.commit()
-    engine.dispose()
+    url = bench_database("popdb_bench_dedup")
     out = workdir / f"ours-{csv_path.stem}"
     out.mkdir(exist_ok=True)
     log = out / "log.txt"

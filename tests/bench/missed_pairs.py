@@ -34,15 +34,6 @@ FILES = ("febrl1", "febrl2", "febrl3", "febrl4", "independent", "independent2", 
          "synthetic")
 
 
-def _server() -> str:
-    from popdb.core import embedded
-    from tests.conftest import TEST_HOME
-
-    return os.environ.get("POPDB_TEST_DATABASE_URL") or embedded.ensure_running(
-        TEST_HOME / "pgdata"
-    )
-
-
 def _spec_and_csv(name: str, workdir: Path) -> tuple[Any, Path]:
     from tests.bench import dedup_quality as dq
     from tests.bench.peers import FEBRL_SPEC
@@ -62,20 +53,11 @@ def _spec_and_csv(name: str, workdir: Path) -> tuple[Any, Path]:
 
 def load(name: str, workdir: Path) -> None:
     """A fresh database holding the file's records, imported and not matched."""
-    from popdb.core import reference
-    from popdb.ops import migrate
     from popdb.synthetic import FOREIGN_PROFILE
-    from tests.bench.dedup_quality import FEBRL_PROFILE
-    from tests.conftest import _fresh_database
+    from tests.bench.dedup_quality import FEBRL_PROFILE, bench_database
 
     spec, path = _spec_and_csv(name, workdir)
-    url = _fresh_database(_server(), f"popdb_missed_{name}")
-    engine = sa.create_engine(url)
-    migrate.upgrade(engine)
-    with sa.orm.Session(engine) as session:
-        reference.load_reference_data(session)
-        session.commit()
-    engine.dispose()
+    url = bench_database(f"popdb_missed_{name}")
     command = [sys.executable, "-m", "popdb", "import", str(path), "--commune", "00004",
                "--no-match", "--report", str(workdir / f"{name}-errors.csv")]  # fmt: skip
     if spec.layout != "dc01":
