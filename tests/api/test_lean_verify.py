@@ -482,7 +482,7 @@ def test_racing_questions_about_one_number_never_answer_more_than_the_limit(
     def ask(i: int) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             start.wait()
-            for round_ in range(3):  # each question twice at once, then repeated
+            for _round in range(3):  # each question twice at once, then repeated
                 for q in range(i % 2, len(questions), 2):
                     _, counted, person = _check_and_resolve(conn, key, number, questions[q],
                                                             limit)  # fmt: skip
