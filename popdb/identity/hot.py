@@ -47,13 +47,6 @@ assert set(CLAIMS) - {"dob"} <= set(PERSON_COLUMNS)
 #: Questions are counted only for a client the route would let ask (agency, not suspended,
 #: not expired, a legal basis, `verify` granted, consent when needed): the Python checks run
 #: again on the row and take the ordinary path when they disagree.
-#: A question asked before in the window (its mark in the statement's snapshot) writes
-#: nothing: its counter is only read, so the usual re-verify is a read-only statement (no
-#: xid, no WAL, no commit record; session 11). Serially this is what the write did (the same
-#: question is never counted twice); a concurrent new question about the number that crosses
-#: the limit is then ordered after this repeat, which was counted and answered before. A mark
-#: not in the snapshot (new, or being inserted by a concurrent call) takes the write path,
-#: whose `ON CONFLICT DO UPDATE` sees the latest count, as before.
 CHECK_AND_RESOLVE = (
     "CHECK_AND_RESOLVE",
     "(char(64), char(12), text[], text[], int, boolean, boolean, int)",
@@ -74,40 +67,23 @@ CHECK_AND_RESOLVE = (
         SELECT DISTINCT mark, counter FROM unnest($3, $4) AS a(mark, counter)
     ),
     b AS (SELECT to_timestamp(floor(extract(epoch FROM now()) / $5) * $5) AS bucket),
-    seen AS (
-        SELECT u.kind FROM client_usage u, ok, b
-        WHERE u.client_id = ok.id AND u.bucket = b.bucket AND u.kind = ANY($3)
-    ),
     new AS (
         INSERT INTO client_usage (client_id, kind, bucket, hits)
         SELECT DISTINCT ok.id, asked.mark, b.bucket, 1 FROM ok, asked, b
-        WHERE asked.mark NOT IN (SELECT kind FROM seen)
         ON CONFLICT (client_id, kind, bucket) DO NOTHING
         RETURNING kind
     ),
     fresh AS (
-        SELECT counter, count(*) FILTER (WHERE mark IN (SELECT kind FROM new)) AS n,
-               bool_and(mark IN (SELECT kind FROM seen)) AS repeated
+        SELECT counter, count(*) FILTER (WHERE mark IN (SELECT kind FROM new)) AS n
         FROM asked GROUP BY counter
     ),
-    bumped AS (
+    q AS (
         INSERT INTO client_usage (client_id, kind, bucket, hits)
         SELECT ok.id, fresh.counter, b.bucket, fresh.n FROM ok, fresh, b
-        WHERE NOT fresh.repeated
         ON CONFLICT (client_id, kind, bucket)
             DO UPDATE SET hits = client_usage.hits + EXCLUDED.hits
-        RETURNING kind, hits, bucket
-    ),
-    q AS (
-        SELECT kind, hits,
-               ceil(extract(epoch FROM bucket) + $5 - extract(epoch FROM now()))::int AS left_s
-        FROM (
-            SELECT kind, hits, bucket FROM bumped
-            UNION ALL
-            SELECT u.kind, u.hits, u.bucket FROM client_usage u, ok, b, fresh
-            WHERE fresh.repeated AND u.client_id = ok.id AND u.kind = fresh.counter
-              AND u.bucket = b.bucket
-        ) counters
+        RETURNING kind, hits,
+            ceil(extract(epoch FROM bucket) + $5 - extract(epoch FROM now()))::int AS left_s
     )
     SELECT c.id, c.name, c.role, c.policy, c.expires_at, c.suspended_at, c.suspended_reason,
            (SELECT array_agg(ARRAY[q.kind, q.hits::text, q.left_s::text]) FROM q) AS counted,

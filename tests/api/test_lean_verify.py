@@ -397,35 +397,6 @@ def _check_and_resolve(conn: Any, key: str, number: str, claims: dict[str, Any],
     return hot.split_row(row)
 
 
-def test_a_repeated_question_writes_nothing_and_is_still_refused_past_the_limit(
-    session, hoa, make_client
-) -> None:
-    """Session 11: a question asked before in the window only reads its counter (no new row
-    version: the usual re-verify is a read-only statement), and once the number is over its
-    limit the repeat is refused like any other question."""
-    _, headers = make_client("agency", legal_basis="a", operations=["verify"])
-    key = headers["Authorization"].removeprefix("Bearer ")
-    conn = session.connection()
-
-    def counter_version() -> tuple[str, str, int]:
-        return conn.exec_driver_sql(
-            "SELECT ctid::text, xmin::text, hits FROM client_usage WHERE kind LIKE 'v%%'"
-        ).one()  # fmt: skip
-
-    _, counted, person = _check_and_resolve(conn, key, HOA, {"sex": 2}, 1)
-    assert counted and counted[0][1] == 1 and person is not None
-    first = counter_version()
-    for _ in range(3):  # asked again: answered, counted once, and the row not rewritten
-        _, counted, person = _check_and_resolve(conn, key, HOA, {"sex": 2}, 1)
-        assert counted and counted[0][1] == 1 and person is not None
-        assert counter_version() == first
-    _, counted, person = _check_and_resolve(conn, key, HOA, {"sex": 1}, 1)  # a second question
-    assert counted and counted[0][1] == 2 and person is None
-    assert counter_version() != first
-    _, counted, person = _check_and_resolve(conn, key, HOA, {"sex": 2}, 1)  # the first again
-    assert counted and counted[0][1] == 2 and person is None  # refused: over the limit
-
-
 def test_slices_are_small_for_small_limits_and_die_with_their_window(monkeypatch) -> None:
     """A 20/s client on 2 workers claims one unit at a time (exactly the old count); a
     slice is never used past the end of the window it was claimed in."""
