@@ -94,12 +94,6 @@ class GroupWriter:
         )
         self._flusher: threading.Thread | None = None
         self._flush_raw: Any = None
-        #: clear while the flusher is in a flush: a group taken then is flushed only by the
-        #: next flush anyway, so the writer gathers until this one ends (session 11)
-        self._flush_idle = threading.Event()
-        self._flush_idle.set()
-        #: longest the writer waits for a flush in progress before appending what it holds
-        self.gather_s = 0.05
         #: flushes done (step 2), for the benchmark and tests
         self.flushes = 0
         self.max_batch = max(1, max_batch)
@@ -158,8 +152,6 @@ class GroupWriter:
                     self._queue = queue.SimpleQueue()
                     self._flushq = queue.SimpleQueue()
                     self._raw = self._flush_raw = None  # the parent's, not ours to close
-                    self._flush_idle = threading.Event()  # the parent may have been flushing
-                    self._flush_idle.set()
                     self.engine.dispose(close=False)  # never share the parent's sockets
                 self._pid = os.getpid()
                 if self.pipeline:
@@ -172,12 +164,6 @@ class GroupWriter:
 
     def _take(self) -> list[_Ticket]:
         group = [self._queue.get()]
-        if self.pipeline and not self._flush_idle.is_set():
-            # its rows cannot be released before the next flush anyway: taking them when the
-            # current one ends costs at most one step 1 of latency, and makes one group of
-            # what would have been several (a group's fixed cost dominates the database's
-            # share of a verify: docs/benchmarks.md, session 11)
-            self._flush_idle.wait(self.gather_s)
         deadline = time.monotonic() + self.max_wait_s
         while len(group) < self.max_batch:
             try:
@@ -220,15 +206,12 @@ class GroupWriter:
                     done.append(self._flushq.get_nowait())
                 except queue.Empty:
                     break
-            self._flush_idle.clear()
             try:
                 self._step2()
             except Exception as exc:  # noqa: BLE001 (every failure: no answer, a 503)
                 for group, _ in done:
                     _fail(group, exc)
                 continue
-            finally:
-                self._flush_idle.set()
             for group, appended in done:
                 self.groups += 1
                 self.entries += len(group)

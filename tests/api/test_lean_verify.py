@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -469,60 +468,4 @@ def test_racing_questions_about_one_number_never_answer_more_than_the_limit(
     for t in threads:
         t.join()
     assert 1 <= len(answered) <= limit, answered
-    engine.dispose()
-
-
-class _SlowFlush(GroupWriter):
-    """The first flush (step 2) waits until the test lets it go."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        super().__init__(engine)
-        self.in_flush = threading.Event()
-        self.go = threading.Event()
-
-    def _step2(self) -> None:
-        if not self.go.is_set():
-            self.in_flush.set()
-            assert self.go.wait(30)
-        super()._step2()
-
-
-def test_entries_arriving_during_a_flush_are_appended_as_one_group(committed_url: str) -> None:
-    """Session 11: while the flusher is flushing, the writer gathers what arrives instead of
-    appending it entry by entry (those rows wait for the next flush either way): three
-    entries queued during a flush are one group (one `audit_reserve`: one occurred_at), each
-    answered with its own row, and the chain verifies."""
-    writer = _SlowFlush(sa.create_engine(committed_url))
-    actor = audit.Actor(None, "gather", "operator")
-    got: dict[str, audit.Appended] = {}
-
-    def append(name: str) -> None:
-        got[name] = writer.append(actor, audit.Entry("test.gather", request_id=name))
-
-    first = threading.Thread(target=append, args=("a",))
-    first.start()
-    assert writer.in_flush.wait(30)  # "a" appended (step 1), its flush held
-    writer.gather_s = 30.0  # the test, not the timeout, ends the flush
-    b = threading.Thread(target=append, args=("b",))
-    b.start()
-    deadline = time.monotonic() + 30
-    while (writer._queue.qsize() or "b" in got) and time.monotonic() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.1)  # "b" taken by the writer: before session 11 it was appended at once
-    later = [b] + [threading.Thread(target=append, args=(n,)) for n in ("c", "d")]
-    for t in later[1:]:
-        t.start()
-    soon = time.monotonic() + 2  # gathered: both stay queued (before: appended at once)
-    while writer._queue.qsize() < 2 and time.monotonic() < soon:
-        time.sleep(0.005)
-    writer.go.set()
-    for t in (first, *later):
-        t.join(30)
-    assert sorted(got) == ["a", "b", "c", "d"]
-    assert got["a"].occurred_at != got["b"].occurred_at
-    assert got["b"].occurred_at == got["c"].occurred_at == got["d"].occurred_at
-    assert len({row.id for row in got.values()}) == 4
-    engine = sa.create_engine(committed_url)
-    with engine.connect() as conn:
-        assert audit.verify(conn).ok
     engine.dispose()
