@@ -382,6 +382,21 @@ def test_past_the_questions_limit_the_statement_does_not_read_the_person(
     assert counted and counted[0][1] == 1 and person is None
 
 
+def _check_and_resolve(conn: Any, key: str, number: str, claims: dict[str, Any],
+                       limit: int) -> tuple[Any, Any, Any]:  # fmt: skip
+    """`hot.CHECK_AND_RESOLVE` as the lean path runs it, on a connection or session."""
+    from api.identity.lean import _named
+    from popdb.identity.clients import hash_key
+    from popdb.identity.usage import Question, question_keys
+
+    marks, counters = question_keys([Question("verify", number, claims)])
+    params = [hash_key(key), number, marks, counters, 600, False, True, limit]
+    row = conn.exec_driver_sql(
+        _named(hot.CHECK_AND_RESOLVE[2]), {f"p{i}": v for i, v in enumerate(params, 1)}
+    ).one()
+    return hot.split_row(row)
+
+
 def test_slices_are_small_for_small_limits_and_die_with_their_window(monkeypatch) -> None:
     """A 20/s client on 2 workers claims one unit at a time (exactly the old count); a
     slice is never used past the end of the window it was claimed in."""
@@ -409,3 +424,48 @@ def test_slices_are_small_for_small_limits_and_die_with_their_window(monkeypatch
     clock[0] += 0.3
     refused = leases.take(7, 1000, None, claim)
     assert refused is not None and refused.limit == "per_second" and refused.retry_after == 1
+
+
+def test_racing_questions_about_one_number_never_answer_more_than_the_limit(
+    committed_url: str,
+) -> None:
+    """8 connections (as 8 gunicorn threads or workers) ask 24 different questions about one
+    number, each asked by two connections at once, and repeat them: at most `limit`
+    different questions are ever answered (the person read), whatever the interleaving of
+    the read-only repeats and the counting writes."""
+    from sqlalchemy.orm import Session
+
+    from popdb.identity.clients import create_client
+
+    engine = sa.create_engine(committed_url)
+    number = "001190000099"
+    with Session(engine) as s:
+        add_person(s, personal_id_number=number)
+        key = create_client(s, name="racing questions", role="agency",
+                            policy={"legal_basis": "a", "operations": ["verify"]}).api_key
+        s.commit()  # fmt: skip
+    limit, connections = 5, 8
+    questions = [{"dob": f"1990-01-{day:02d}"} for day in range(1, 25)]
+    answered: set[int] = set()
+    lock = threading.Lock()
+    start = threading.Barrier(connections)
+
+    def ask(i: int) -> None:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            start.wait()
+            for _round in range(3):  # each question twice at once, then repeated
+                for q in range(i % 2, len(questions), 2):
+                    _, counted, person = _check_and_resolve(conn, key, number, questions[q],
+                                                            limit)  # fmt: skip
+                    assert counted is not None
+                    if person is not None:
+                        with lock:
+                            answered.add(q)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= len(answered) <= limit, answered
+    engine.dispose()
